@@ -1,0 +1,288 @@
+"""Where rendered trees go: a plain directory (``render``) or a Git repository (``sync``).
+
+The Git store never edits the work tree or index until the new commit exists and, when there is
+a remote, has been pushed. The commit is built with a temporary index (``read-tree``,
+``update-index``, ``write-tree``, ``commit-tree``) and published with a compare-and-swap
+``update-ref``. A run that fails at any step before that leaves refs, index, work tree and config
+exactly as they were; at most some unreachable objects remain for ``git gc``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from nexus_gitops.commit.git import Git, Identity, redact
+from nexus_gitops.errors import GitError
+from nexus_gitops.plan.files import Action, FilePlan
+
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+ZERO_OID = "0" * 40
+_URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[^/\s:]+@[^/\s:]+:)", re.IGNORECASE)
+
+
+class PushRejected(GitError):
+    """The remote branch moved on while we worked; nothing changed locally."""
+
+
+def check_subpath(value: str) -> str:
+    """``--path``: a relative path inside the repository, never into ``.git``."""
+    path = PurePosixPath(value)
+    if (
+        not value
+        or path.is_absolute()
+        or any(part in ("..", ".git") for part in path.parts)
+        or any(c in value for c in "\n\r\t\\:*?[")
+    ):
+        raise GitError(f"--path {value!r} must be a relative path inside the repository")
+    return str(path)
+
+
+class DirectoryStore:
+    """A plain output directory; files are replaced atomically one by one."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def read(self) -> dict[str, bytes]:
+        if not self.root.is_dir():
+            return {}
+        return {
+            path.relative_to(self.root).as_posix(): path.read_bytes()
+            for path in sorted(self.root.rglob("*"))
+            if path.is_file() and not path.is_symlink()
+        }
+
+    def apply(self, plan: FilePlan) -> None:
+        for change in plan.changes:
+            target = self.root / change.path
+            if change.action is Action.DELETE:
+                target.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    target.parent.rmdir()  # only succeeds when the folder is now empty
+                continue
+            assert change.content is not None
+            target.parent.mkdir(parents=True, exist_ok=True)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".nexus-")
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(change.content)
+            Path(temporary).replace(target)
+
+
+@dataclass(frozen=True)
+class CommitResult:
+    commit: str
+    branch: str
+    pushed_to: str | None
+
+
+class GitStore:
+    """The managed folder ``subdir`` of one Git work tree, on one branch."""
+
+    def __init__(
+        self,
+        git: Git,
+        subdir: str,
+        branch: str,
+        remote: str | None,
+        update_work_tree: bool,
+        base: str | None = None,
+    ) -> None:
+        self.git = git
+        self.subdir = subdir
+        self.branch = branch
+        self.remote = remote
+        self._update_work_tree = update_work_tree
+        self.head = self._head()
+        """The branch's commit now: the expected old value of the compare-and-swap."""
+        self.base = self.head or base
+        """The commit the new one builds on (another branch's, when this one is new)."""
+
+    def _head(self) -> str | None:
+        result = self.git.run(
+            "rev-parse", "-q", "--verify", f"refs/heads/{self.branch}^{{commit}}", check=False
+        )
+        return result.stdout.decode().strip() or None
+
+    def read(self) -> dict[str, bytes]:
+        """The files under the managed folder as committed on the branch (not the work tree)."""
+        if self.base is None:
+            return {}
+        listing = self.git.run("ls-tree", "-r", "-z", "--full-tree", self.base, "--", self.subdir)
+        entries: list[tuple[str, str]] = []
+        for entry in listing.stdout.split(b"\0"):
+            if not entry:
+                continue
+            meta, raw_path = entry.split(b"\t", 1)
+            mode, kind, oid = meta.decode().split()
+            if kind == "blob" and mode in ("100644", "100755"):
+                entries.append((raw_path.decode(), oid))
+        if not entries:
+            return {}
+        batch = self.git.run(
+            "cat-file", "--batch", stdin="".join(f"{oid}\n" for _, oid in entries).encode()
+        ).stdout
+        files: dict[str, bytes] = {}
+        position = 0
+        for path, _ in entries:
+            header_end = batch.index(b"\n", position)
+            size = int(batch[position:header_end].split()[2])
+            start = header_end + 1
+            files[str(PurePosixPath(path).relative_to(self.subdir))] = batch[start : start + size]
+            position = start + size + 1
+        return files
+
+    def commit(self, plan: FilePlan, message: str) -> CommitResult:
+        with tempfile.TemporaryDirectory(prefix="nexus-gitops-") as scratch:
+            new = self._build_commit(plan, message, Path(scratch))
+        pushed_to = None
+        if self.remote is not None:
+            self._push(new)
+            pushed_to = f"{self.remote}/{self.branch}"
+        self.git.run(
+            "update-ref",
+            "-m",
+            "nexus-gitops: sync",
+            f"refs/heads/{self.branch}",
+            new,
+            self.head or ZERO_OID,
+        )
+        if self._update_work_tree:
+            self.git.run("read-tree", "-m", "-u", self.base or EMPTY_TREE, new)
+        self.head = self.base = new
+        return CommitResult(new, self.branch, pushed_to)
+
+    def _build_commit(self, plan: FilePlan, message: str, scratch: Path) -> str:
+        index = {"GIT_INDEX_FILE": str(scratch / "index")}
+        if self.base:
+            self.git.run("read-tree", self.base, extra_env=index)
+        else:
+            self.git.run("read-tree", "--empty", extra_env=index)
+        writes = [c for c in plan.changes if c.action is not Action.DELETE]
+        staged = []
+        for number, change in enumerate(writes):
+            assert change.content is not None
+            blob = scratch / f"blob-{number}"
+            blob.write_bytes(change.content)
+            staged.append(str(blob))
+        oids = (
+            self.git.out(
+                "hash-object", "-w", "--stdin-paths", stdin="\n".join(staged).encode()
+            ).split()
+            if staged
+            else []
+        )
+        lines = [
+            f"100644 {oid}\t{self.subdir}/{change.path}"
+            for change, oid in zip(writes, oids, strict=True)
+        ]
+        lines += [
+            f"0 {ZERO_OID}\t{self.subdir}/{c.path}"
+            for c in plan.changes
+            if c.action is Action.DELETE
+        ]
+        self.git.run(
+            "update-index",
+            "--index-info",
+            stdin=("\n".join(lines) + "\n").encode(),
+            extra_env=index,
+        )
+        tree = self.git.out("write-tree", extra_env=index)
+        parents = ["-p", self.base] if self.base else []
+        return self.git.out("commit-tree", tree, *parents, "-F", "-", stdin=message.encode())
+
+    def _push(self, commit: str) -> None:
+        assert self.remote is not None
+        result = self.git.run(
+            "push", "--porcelain", self.remote, f"{commit}:refs/heads/{self.branch}", check=False
+        )
+        if result.returncode == 0:
+            return
+        output = (result.stdout + result.stderr).decode(errors="replace")
+        if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
+            raise PushRejected(
+                f"push to {self.remote}/{self.branch} was rejected: the branch has new commits",
+                hint="update the checkout (git pull) and run again",
+            )
+        raise GitError(self.git.describe_failure(("push", self.remote), result))
+
+
+def is_url(spec: str) -> bool:
+    return bool(_URL.match(spec))
+
+
+@contextlib.contextmanager
+def open_repository(
+    spec: str, subdir: str, identity: Identity, branch: str | None, token: str | None
+) -> Iterator[GitStore]:
+    """A local checkout (committed in place) or a URL (cloned into a temporary directory)."""
+    subdir = check_subpath(subdir)
+    if is_url(spec):
+        with tempfile.TemporaryDirectory(prefix="nexus-gitops-clone-") as scratch:
+            yield _clone(spec, Path(scratch), subdir, identity, branch, token)
+        return
+    root = Path(spec)
+    if not root.is_dir():
+        raise GitError(f"--repo {spec}: no such directory, and not a URL")
+    git = Git(root, identity, token)
+    top = git.run("rev-parse", "--show-toplevel", check=False)
+    if top.returncode != 0:
+        raise GitError(f"--repo {spec} is not a Git work tree")
+    git = Git(Path(top.stdout.decode().strip()), identity, token)
+    current = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
+    if not current:
+        raise GitError(f"--repo {spec} has a detached HEAD", hint="check out a branch first")
+    if branch and branch != current:
+        raise GitError(
+            f"--repo {spec} is on branch {current}, but git.branch is {branch}",
+            hint="check out the configured branch",
+        )
+    dirty = git.out("status", "--porcelain", "--untracked-files=all", "--", subdir)
+    if dirty:
+        raise GitError(
+            f"--repo {spec} has uncommitted changes under {subdir}",
+            hint="commit or discard them; nexus-gitops never overwrites local edits",
+        )
+    yield GitStore(git, subdir, current, _remote_of(git, current), update_work_tree=True)
+
+
+def _remote_of(git: Git, branch: str) -> str | None:
+    """The branch's upstream remote, else ``origin`` when there is one, else no push."""
+    configured = git.run("config", "--get", f"branch.{branch}.remote", check=False)
+    name = configured.stdout.decode().strip()
+    if name and name != ".":
+        return name
+    remotes = git.out("remote").split()
+    return "origin" if "origin" in remotes else None
+
+
+def _clone(
+    url: str, scratch: Path, subdir: str, identity: Identity, branch: str | None, token: str | None
+) -> GitStore:
+    git = Git(scratch, identity, token)
+    target = scratch / "repo"
+    args = ["clone", "--quiet", "--no-tags", "--single-branch", "--depth", "1"]
+    if branch:
+        args += ["--branch", branch]
+    result = git.run(*args, "--", url, str(target), check=False)
+    if result.returncode != 0:
+        detail = result.stderr.decode(errors="replace").strip().splitlines()
+        message = detail[-1] if detail else "clone failed"
+        if branch and "not found in upstream" in message:
+            # The branch does not exist yet: build on the default branch and create it.
+            shutil.rmtree(target, ignore_errors=True)
+            default = _clone(url, scratch, subdir, identity, None, token)
+            return GitStore(
+                default.git, subdir, branch, "origin", update_work_tree=False, base=default.base
+            )
+        raise GitError(redact(f"cannot clone {url}: {message}", [token or ""]))
+    cloned = Git(target, identity, token)
+    current = cloned.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
+    name = branch or current.stdout.decode().strip() or "main"
+    return GitStore(cloned, subdir, name, "origin", update_work_tree=False)

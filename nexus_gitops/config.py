@@ -1,0 +1,368 @@
+"""Configuration: an immutable tree of dataclasses, validated once, at the edge.
+
+Keys follow the Nexus Helm values where they apply (``discovery.openstack_namespace``,
+``proxy.ssl.enabled``, ``dns.enabled`` ...). Every key is checked; an unknown one is an error
+that names its full path, because a misspelt key silently ignored is a production outage.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from nexus_gitops.errors import ConfigError
+from nexus_gitops.validate.annotations import nginx_annotation, nginx_annotation_key
+from nexus_gitops.validate.names import (
+    InvalidValue,
+    dns_label,
+    hostname,
+    ip_address,
+    path_prefix,
+    port_number,
+    shown,
+)
+
+T = TypeVar("T")
+
+
+class Style(enum.StrEnum):
+    PATH = "path"
+    HOST = "host"
+    BOTH = "both"
+
+
+@dataclass(frozen=True)
+class ServiceOverride:
+    """Operator overrides for one Service; ``None`` means "not overridden"."""
+
+    expose: bool | None = None
+    path: str | None = None
+    hosts: tuple[str, ...] = ()
+    service_type: str | None = None
+    port: int | None = None
+
+
+@dataclass(frozen=True)
+class DiscoveryConfig:
+    openstack_namespace: str = "openstack"
+    extra_namespaces: tuple[str, ...] = ()
+    public_service_name: str | None = None
+    fallback_target: str | None = None
+
+    @property
+    def namespaces(self) -> tuple[str, ...]:
+        return (self.openstack_namespace, *self.extra_namespaces)
+
+    def public_service(self) -> tuple[str, str] | None:
+        """``(namespace, name)`` of the ingress LoadBalancer Service, if configured."""
+        if self.public_service_name is None:
+            return None
+        namespace, _, name = self.public_service_name.rpartition("/")
+        return namespace or self.openstack_namespace, name
+
+
+@dataclass(frozen=True)
+class SslConfig:
+    enabled: bool = False
+    secret_name: str | None = None
+    cluster_issuer: str | None = None
+    issuer: str | None = None
+
+
+@dataclass(frozen=True)
+class ProxyConfig:
+    ssl: SslConfig = field(default_factory=SslConfig)
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    style: Style = Style.PATH
+    ingress_class: str = "openstack-nginx"
+    cluster_domain: str = "cluster.local"
+    public_domain: str | None = None
+    path_host: str | None = None
+    annotations: Mapping[str, str] = field(default_factory=dict)
+    service_types: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DnsConfig:
+    enabled: bool = True
+    ttl: int = 300
+    upstream: tuple[str, ...] = ()
+    namespace: str = "openstack-proxy"
+    loadbalancer_ip: str | None = None
+    coredns_dir: str = "/etc/coredns"
+
+
+@dataclass(frozen=True)
+class GitConfig:
+    author_name: str | None = None
+    author_email: str | None = None
+    branch: str | None = None
+
+
+@dataclass(frozen=True)
+class Config:
+    discovery: DiscoveryConfig = field(default_factory=DiscoveryConfig)
+    proxy: ProxyConfig = field(default_factory=ProxyConfig)
+    routing: RoutingConfig = field(default_factory=RoutingConfig)
+    dns: DnsConfig = field(default_factory=DnsConfig)
+    git: GitConfig = field(default_factory=GitConfig)
+    services: Mapping[str, ServiceOverride] = field(default_factory=dict)
+
+    def path_host(self) -> str:
+        """The one host name of the path-style endpoint (kolla-helm's ingress URI host)."""
+        if self.routing.path_host:
+            return self.routing.path_host
+        ns = self.discovery.openstack_namespace
+        return f"openstack.{ns}.svc.{self.routing.cluster_domain}"
+
+    def override_for(self, namespace: str, name: str) -> ServiceOverride | None:
+        """Overrides are keyed ``namespace/name``, or ``name`` for the OpenStack namespace."""
+        found = self.services.get(f"{namespace}/{name}")
+        if found is None and namespace == self.discovery.openstack_namespace:
+            found = self.services.get(name)
+        return found
+
+
+class _Section:
+    """Reads one mapping of the YAML tree, remembering which keys were used."""
+
+    def __init__(self, raw: Any, path: str) -> None:
+        if raw is None:
+            raw = {}
+        if not isinstance(raw, Mapping):
+            raise ConfigError(f"config: {path or 'the top level'} must be a mapping")
+        self.raw = raw
+        self.path = path
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        return f"{self.path}.{name}" if self.path else name
+
+    def take(self, name: str, default: T, check: Callable[[Any], T]) -> T:
+        self.used.add(name)
+        if name not in self.raw or self.raw[name] is None:
+            return default
+        try:
+            return check(self.raw[name])
+        except InvalidValue as exc:
+            raise ConfigError(f"config: {self.key(name)}: {exc}") from None
+
+    def section(self, name: str) -> _Section:
+        self.used.add(name)
+        return _Section(self.raw.get(name), self.key(name))
+
+    def done(self) -> None:
+        for name in self.raw:
+            if name not in self.used:
+                raise ConfigError(
+                    f"config: unknown key {shown(self.key(str(name)))}",
+                    hint="see the configuration reference in README.md",
+                )
+
+
+def _bool(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidValue(f"must be true or false, not {shown(value)}")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str) or not value or any(ord(c) < 32 for c in value):
+        raise InvalidValue(f"must be a non-empty single-line string, not {shown(value)}")
+    return value
+
+
+def _positive(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 2**31 - 1:
+        raise InvalidValue(f"must be a positive whole number, not {shown(value)}")
+    return value
+
+
+def _list_of(check: Callable[[Any], T]) -> Callable[[Any], tuple[T, ...]]:
+    def checked(value: Any) -> tuple[T, ...]:
+        if not isinstance(value, list):
+            raise InvalidValue(f"must be a list, not {shown(value)}")
+        return tuple(check(item) for item in value)
+
+    return checked
+
+
+def _service_ref(value: Any) -> str:
+    text = _text(value)
+    namespace, _, name = text.rpartition("/")
+    if namespace:
+        dns_label(namespace, "namespace")
+    dns_label(name, "Service name")
+    return text
+
+
+def _style(value: Any) -> Style:
+    try:
+        return Style(value)
+    except ValueError:
+        raise InvalidValue(f"must be path, host or both, not {shown(value)}") from None
+
+
+def _annotations(value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise InvalidValue("must be a mapping of annotation names to values")
+    return dict(sorted(nginx_annotation(k, v) for k, v in value.items()))
+
+
+def _tuning(value: Any) -> dict[str, dict[str, str | None]]:
+    if not isinstance(value, Mapping):
+        raise InvalidValue("must map service types to annotation mappings")
+    result: dict[str, dict[str, str | None]] = {}
+    for service_type, given in value.items():
+        dns_label(service_type, "service type")
+        if not isinstance(given, Mapping):
+            raise InvalidValue(f"{service_type} must be a mapping of annotations")
+        entries: dict[str, str | None] = {}
+        for key, val in given.items():
+            if val is None:  # null removes a built-in default
+                entries[nginx_annotation_key(key)] = None
+            else:
+                full, checked = nginx_annotation(key, val)
+                entries[full] = checked
+        result[service_type] = entries
+    return result
+
+
+def _override(raw: Any, path: str) -> ServiceOverride:
+    section = _Section(raw, path)
+    result = ServiceOverride(
+        expose=section.take("expose", None, _bool),
+        path=section.take("path", None, path_prefix),
+        hosts=section.take("hosts", (), _list_of(hostname)),
+        service_type=section.take("service_type", None, lambda v: dns_label(v, "service type")),
+        port=section.take("port", None, port_number),
+    )
+    section.done()
+    return result
+
+
+def parse_config(raw: Any) -> Config:
+    """Build a :class:`Config` from a parsed YAML document; raises :class:`ConfigError`."""
+    top = _Section(raw, "")
+
+    disc = top.section("discovery")
+    discovery = DiscoveryConfig(
+        openstack_namespace=disc.take(
+            "openstack_namespace", "openstack", lambda v: dns_label(v, "namespace")
+        ),
+        extra_namespaces=disc.take(
+            "extra_namespaces", (), _list_of(lambda v: dns_label(v, "namespace"))
+        ),
+        public_service_name=disc.take("public_service_name", None, _service_ref),
+        fallback_target=disc.take("fallback_target", None, ip_address),
+    )
+    disc.done()
+
+    proxy_section = top.section("proxy")
+    ssl_section = proxy_section.section("ssl")
+    ssl = SslConfig(
+        enabled=ssl_section.take("enabled", False, _bool),
+        secret_name=ssl_section.take("secret_name", None, lambda v: hostname(v, "secret name")),
+        cluster_issuer=ssl_section.take("cluster_issuer", None, lambda v: hostname(v, "issuer")),
+        issuer=ssl_section.take("issuer", None, lambda v: hostname(v, "issuer")),
+    )
+    ssl_section.done()
+    proxy_section.done()
+    if ssl.cluster_issuer and ssl.issuer:
+        raise ConfigError("config: proxy.ssl: set cluster_issuer or issuer, not both")
+
+    route = top.section("routing")
+    routing = RoutingConfig(
+        style=route.take("style", Style.PATH, _style),
+        ingress_class=route.take(
+            "ingress_class", "openstack-nginx", lambda v: hostname(v, "ingress class")
+        ),
+        cluster_domain=route.take(
+            "cluster_domain", "cluster.local", lambda v: hostname(v, "cluster domain")
+        ),
+        public_domain=route.take("public_domain", None, lambda v: hostname(v, "public domain")),
+        path_host=route.take("path_host", None, hostname),
+        annotations=route.take("annotations", {}, _annotations),
+        service_types=route.take("service_types", {}, _tuning),
+    )
+    route.done()
+
+    dns_section = top.section("dns")
+    dns = DnsConfig(
+        enabled=dns_section.take("enabled", True, _bool),
+        ttl=dns_section.take("ttl", 300, _positive),
+        upstream=dns_section.take("upstream", (), _list_of(ip_address)),
+        namespace=dns_section.take(
+            "namespace", "openstack-proxy", lambda v: dns_label(v, "namespace")
+        ),
+        loadbalancer_ip=dns_section.take("loadbalancer_ip", None, ip_address),
+        coredns_dir=dns_section.take("coredns_dir", "/etc/coredns", _absolute_dir),
+    )
+    dns_section.done()
+
+    git_section = top.section("git")
+    git = GitConfig(
+        author_name=git_section.take("author_name", None, _text),
+        author_email=git_section.take("author_email", None, _email),
+        branch=git_section.take("branch", None, _branch),
+    )
+    git_section.done()
+
+    services_section = top.section("services")
+    services = {
+        _service_ref(key): _override(value, f"services.{key}")
+        for key, value in services_section.raw.items()
+    }
+    services_section.used.update(services_section.raw)
+    services_section.done()
+    top.done()
+    return Config(discovery, ProxyConfig(ssl), routing, dns, git, services)
+
+
+def _absolute_dir(value: Any) -> str:
+    text = _text(value)
+    if not text.startswith("/") or any(c.isspace() or c in "{}#;\"'" for c in text):
+        raise InvalidValue(f"must be an absolute path without spaces or quotes, not {shown(text)}")
+    return text.rstrip("/") or "/"
+
+
+def _email(value: Any) -> str:
+    text = _text(value)
+    if "@" not in text or any(c in text for c in "<> "):
+        raise InvalidValue(f"must be an e-mail address, not {shown(text)}")
+    return text
+
+
+def _branch(value: Any) -> str:
+    text = _text(value)
+    if text.startswith(("-", "/")) or ".." in text or any(c in text for c in " ~^:?*[\\"):
+        raise InvalidValue(f"is not a valid branch name: {shown(text)}")
+    return text
+
+
+def load_config(path: Path | None) -> Config:
+    """Read the config file, or return the defaults when no file is given."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
+    try:
+        raw = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        raise ConfigError(f"config: {path} is not valid YAML: {_first_line(exc)}") from None
+    return parse_config(raw)
+
+
+def _first_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())[:200]

@@ -1,0 +1,68 @@
+"""CoreDNS zone files and Corefile, and dnsmasq config, from planned zones.
+
+Every value in these files was validated by :mod:`nexus_gitops.validate.names` before it got
+here; the templates print values as they are and escape nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from functools import cache
+
+import jinja2
+
+from nexus_gitops.model import Zone
+from nexus_gitops.plan.files import MARKER
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("nexus_gitops.render", "templates"),
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,  # noqa: S701 - these are DNS files, not HTML
+    )
+
+
+def _relative(origin: str) -> object:
+    def relative(name: str) -> str:
+        return "@" if name == origin else name.removesuffix("." + origin)
+
+    return relative
+
+
+def zone_file(zone: Zone) -> bytes:
+    if zone.serial <= 0:
+        raise ValueError(f"zone {zone.origin} has no serial; plan serials before rendering")
+    text = (
+        _environment()
+        .get_template("zone.j2")
+        .render(
+            marker=MARKER,
+            zone=zone,
+            relative=_relative(zone.origin),
+            rdtype=lambda address: "AAAA" if ":" in address else "A",
+        )
+    )
+    return text.encode()
+
+
+def corefile(zones: Sequence[Zone], directory: str, upstream: Sequence[str]) -> bytes:
+    text = (
+        _environment()
+        .get_template("Corefile.j2")
+        .render(marker=MARKER, zones=zones, directory=directory, upstream=upstream)
+    )
+    return text.encode()
+
+
+def dnsmasq_conf(zones: Sequence[Zone], upstream: Sequence[str]) -> bytes:
+    text = (
+        _environment()
+        .get_template("dnsmasq.conf.j2")
+        .render(marker=MARKER, zones=zones, upstream=upstream)
+    )
+    return text.encode()
