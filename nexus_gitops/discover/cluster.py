@@ -40,7 +40,11 @@ class ClusterSource:
 
     @classmethod
     def connect(
-        cls, *, kubeconfig: Path | None = None, context: str | None = None
+        cls,
+        *,
+        kubeconfig: Path | None = None,
+        context: str | None = None,
+        page_size: int = PAGE_SIZE,
     ) -> ClusterSource:
         """Choose credentials as kubectl does: --kubeconfig, $KUBECONFIG, ~/.kube/config, then
         the in-cluster service account."""
@@ -62,7 +66,7 @@ class ClusterSource:
                 hint="pass --kubeconfig, set KUBECONFIG, or run in a pod with a service account",
             ) from None
         host = api_client.configuration.host
-        return cls(client.CoreV1Api(api_client), f"cluster {host}")
+        return cls(client.CoreV1Api(api_client), f"cluster {host}", page_size)
 
     def list_services(self, namespaces: Sequence[str]) -> Listing:
         services: list[KubeService] = []
