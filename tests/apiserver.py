@@ -31,13 +31,20 @@ class FakeCluster:
 
 
 def _status(code: int, reason: str, message: str) -> dict[str, Any]:
-    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-            "message": message, "reason": reason, "code": code}
+    return {
+        "kind": "Status",
+        "apiVersion": "v1",
+        "metadata": {},
+        "status": "Failure",
+        "message": message,
+        "reason": reason,
+        "code": code,
+    }
 
 
 def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - the http.server API
+        def do_GET(self) -> None:
             cluster.requests.append(self.path)
             cluster.authorization.append(self.headers.get("Authorization", ""))
             url = urlparse(self.path)
@@ -46,15 +53,25 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
                 return self._send(404, _status(404, "NotFound", "not found"))
             namespace = parts[3]
             if namespace in cluster.forbidden:
-                return self._send(403, _status(403, "Forbidden", (
-                    'services is forbidden: User "system:serviceaccount:ci:nexus" cannot list '
-                    f'resource "services" in API group "" in the namespace "{namespace}"')))
+                return self._send(
+                    403,
+                    _status(
+                        403,
+                        "Forbidden",
+                        (
+                            'services is forbidden: User "system:serviceaccount:ci:nexus" '
+                            "cannot list "
+                            f'resource "services" in API group "" in the namespace "{namespace}"'
+                        ),
+                    ),
+                )
             items = cluster.namespace_items(namespace)
             if len(parts) == 6:
                 found = [s for s in items if s["metadata"]["name"] == parts[5]]
                 if not found:
-                    return self._send(404, _status(404, "NotFound",
-                                                   f'services "{parts[5]}" not found'))
+                    return self._send(
+                        404, _status(404, "NotFound", f'services "{parts[5]}" not found')
+                    )
                 return self._send(200, found[0])
             query = parse_qs(url.query)
             limit = int(query.get("limit", ["0"])[0]) or len(items) or 1
@@ -63,13 +80,15 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
                 cluster.expire_once.discard(token)
                 return self._send(410, _status(410, "Expired", "continue token expired"))
             start = int(token.split("-")[1]) if token else 0
-            page = items[start:start + limit]
+            page = items[start : start + limit]
             more = start + limit < len(items)
             metadata = {"resourceVersion": "4100999"}
             if more:
                 metadata["continue"] = f"page-{start + limit}"
-            return self._send(200, {"kind": "ServiceList", "apiVersion": "v1",
-                                    "metadata": metadata, "items": page})
+            return self._send(
+                200,
+                {"kind": "ServiceList", "apiVersion": "v1", "metadata": metadata, "items": page},
+            )
 
         def _send(self, code: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
@@ -98,13 +117,22 @@ def serve(cluster: FakeCluster) -> Iterator[str]:
 
 
 def write_kubeconfig(path: Path, server: str, token: str = "kube-token-secret") -> Path:
-    path.write_text(json.dumps({
-        "apiVersion": "v1", "kind": "Config",
-        "clusters": [{"name": "test", "cluster": {"server": server}},
-                     {"name": "elsewhere", "cluster": {"server": "http://127.0.0.1:9"}}],
-        "users": [{"name": "ci", "user": {"token": token}}],
-        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "ci"}},
-                     {"name": "elsewhere", "context": {"cluster": "elsewhere", "user": "ci"}}],
-        "current-context": "elsewhere",
-    }))
+    path.write_text(
+        json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {"name": "test", "cluster": {"server": server}},
+                    {"name": "elsewhere", "cluster": {"server": "http://127.0.0.1:9"}},
+                ],
+                "users": [{"name": "ci", "user": {"token": token}}],
+                "contexts": [
+                    {"name": "test", "context": {"cluster": "test", "user": "ci"}},
+                    {"name": "elsewhere", "context": {"cluster": "elsewhere", "user": "ci"}},
+                ],
+                "current-context": "elsewhere",
+            }
+        )
+    )
     return path

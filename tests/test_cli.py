@@ -26,15 +26,35 @@ HOSTILE_VALUES = {
     "nexus-gitops.io/path": "identity\n$INCLUDE /etc/passwd",
     "nexus-gitops.io/hosts": "ok.example.com,evil.example.com;rm -rf",
 }
-MARKERS = ["$INCLUDE", "/etc/passwd", "/etc/shadow", "evil", "rm -rf", "proxy_pass", "attacker",
-           "lua", "ngx.", "location /"]
+MARKERS = [
+    "$INCLUDE",
+    "/etc/passwd",
+    "/etc/shadow",
+    "evil",
+    "rm -rf",
+    "proxy_pass",
+    "attacker",
+    "lua",
+    "ngx.",
+    "location /",
+]
 
 
 def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {"PATH": os.environ["PATH"], "HOME": "/nonexistent",
-           "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    return subprocess.run([sys.executable, "-m", "nexus_gitops", *args], capture_output=True,
-                          text=True, env=env, cwd=cwd, check=False, timeout=120)
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/nonexistent",
+        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nexus_gitops", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
 
 
 def _hostile_snapshot(path: Path) -> Path:
@@ -42,14 +62,28 @@ def _hostile_snapshot(path: Path) -> Path:
         load_balancer("public-openstack", "192.0.2.10"),
         manifest("keystone-api", ports=[("ks-pub", 5000)]),
         manifest("cinder-api", ports=[("c-api", 8776)], annotations=HOSTILE_VALUES),
-        manifest("glance-api", ports=[("g-api", 9292)], annotations={
-            "nexus-gitops.io/path": "image } location / { proxy_pass http://attacker; }"}),
-        manifest("heat-api", ports=[("h-api", 8004)], annotations={
-            "nexus-gitops.io/hosts": "heat.example.com\n$INCLUDE /etc/shadow"}),
-        manifest("octavia-api", ports=[("o-api", 9876)], annotations={
-            "nexus-gitops.io/service-type": "lua;ngx.exit(200)"}),
-        manifest("barbican-api", ports=[("b-api", 9311)], annotations={
-            "nexus-gitops.io/path": "identity"}),  # tries to take keystone's prefix
+        manifest(
+            "glance-api",
+            ports=[("g-api", 9292)],
+            annotations={
+                "nexus-gitops.io/path": "image } location / { proxy_pass http://attacker; }"
+            },
+        ),
+        manifest(
+            "heat-api",
+            ports=[("h-api", 8004)],
+            annotations={"nexus-gitops.io/hosts": "heat.example.com\n$INCLUDE /etc/shadow"},
+        ),
+        manifest(
+            "octavia-api",
+            ports=[("o-api", 9876)],
+            annotations={"nexus-gitops.io/service-type": "lua;ngx.exit(200)"},
+        ),
+        manifest(
+            "barbican-api",
+            ports=[("b-api", 9311)],
+            annotations={"nexus-gitops.io/path": "identity"},
+        ),  # tries to take keystone's prefix
     ]
     path.write_text(snapshot_text(items))
     return path
@@ -64,8 +98,10 @@ def test_hostile_annotations_are_skipped_and_never_written(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     warnings = result.stderr.splitlines()
     skipped = sorted(line.split(": ")[0] + ": " + line.split(": ")[1] for line in warnings)
-    assert skipped == [f"warning: skipped openstack/{name}" for name in
-                       ("barbican-api", "cinder-api", "glance-api", "heat-api", "octavia-api")]
+    assert skipped == [
+        f"warning: skipped openstack/{name}"
+        for name in ("barbican-api", "cinder-api", "glance-api", "heat-api", "octavia-api")
+    ]
     assert "path /identity is already taken by openstack/keystone-api" in result.stderr
     written = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     for marker in MARKERS:
@@ -77,8 +113,9 @@ def test_discover_table_and_formats() -> None:
     common = ["--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG)]
     table = _cli("discover", *common)
     assert table.returncode == 0
-    assert table.stdout.startswith("ingress address: 172.18.30.166 (LoadBalancer of "
-                                   "openstack/public-openstack)\nROUTE")
+    assert table.stdout.startswith(
+        "ingress address: 172.18.30.166 (LoadBalancer of openstack/public-openstack)\nROUTE"
+    )
     assert "skipped openstack/mariadb: not an OpenStack API name" in table.stdout
     as_json = json.loads(_cli("discover", *common, "-o", "json").stdout)
     as_yaml = YAML(typ="safe").load(_cli("discover", *common, "-o", "yaml").stdout)
@@ -94,8 +131,11 @@ def test_discover_table_and_formats() -> None:
         (["frobnicate"], 2, "No such command"),
         (["discover", "--source", "/nonexistent.yaml"], 1, "error: cannot read snapshot"),
         (["discover", "--source", str(EXAMPLE_CONFIG)], 1, "is not a Kubernetes List"),
-        (["discover", "--source", str(EXAMPLE_SNAPSHOT)], 1,
-         "error: no ingress address: discovery.public_service_name is not set"),
+        (
+            ["discover", "--source", str(EXAMPLE_SNAPSHOT)],
+            1,
+            "error: no ingress address: discovery.public_service_name is not set",
+        ),
     ],
 )
 def test_errors_and_exit_codes(args: list[str], code: int, message: str) -> None:
@@ -110,8 +150,10 @@ def test_unknown_config_key_is_named(tmp_path: Path) -> None:
     config.write_text("discovery:\n  public_service: public-openstack\n")
     result = _cli("discover", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(config))
     assert result.returncode == 1
-    assert result.stderr == ("error: config: unknown key 'discovery.public_service' "
-                             "(hint: see the configuration reference in README.md)\n")
+    assert result.stderr == (
+        "error: config: unknown key 'discovery.public_service' "
+        "(hint: see the configuration reference in README.md)\n"
+    )
 
 
 def test_fallback_target_when_the_load_balancer_is_pending(tmp_path: Path) -> None:
@@ -119,11 +161,14 @@ def test_fallback_target_when_the_load_balancer_is_pending(tmp_path: Path) -> No
     pending = manifest("public-openstack", type="LoadBalancer")
     snap.write_text(snapshot_text([pending, manifest("keystone-api", ports=[("ks", 5000)])]))
     config = tmp_path / "c.yaml"
-    config.write_text("discovery:\n  public_service_name: public-openstack\n"
-                      "  fallback_target: 10.0.30.110\n")
+    config.write_text(
+        "discovery:\n  public_service_name: public-openstack\n  fallback_target: 10.0.30.110\n"
+    )
     result = _cli("discover", "--source", str(snap), "--config", str(config))
-    assert result.stdout.startswith("ingress address: 10.0.30.110 (fallback target (Service "
-                                    "openstack/public-openstack has no LoadBalancer IP yet))")
+    assert result.stdout.startswith(
+        "ingress address: 10.0.30.110 (fallback target (Service "
+        "openstack/public-openstack has no LoadBalancer IP yet))"
+    )
 
 
 def test_demo_command_from_the_readme(tmp_path: Path) -> None:
@@ -131,8 +176,16 @@ def test_demo_command_from_the_readme(tmp_path: Path) -> None:
     repo = tmp_path / "demo-repo"
     git(tmp_path, "init", "-q", "--initial-branch=main", str(repo))
     root = Path(__file__).resolve().parent.parent
-    result = _cli("sync", "--source", "examples/openstack-helm-services.yaml", "--config",
-                  "examples/nexus-gitops.yaml", "--repo", str(repo), cwd=root)
+    result = _cli(
+        "sync",
+        "--source",
+        "examples/openstack-helm-services.yaml",
+        "--config",
+        "examples/nexus-gitops.yaml",
+        "--repo",
+        str(repo),
+        cwd=root,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("committed ") and "+13 -0 ~0 routes" in result.stdout
     assert git(repo, "log", "--format=%s") == "nexus-gitops: sync routes (+13 -0 ~0)"

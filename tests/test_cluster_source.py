@@ -42,9 +42,9 @@ def _connect(kubeconfig: Path, page_size: int = 500) -> ClusterSource:
     return ClusterSource.connect(kubeconfig=kubeconfig, context="test", page_size=page_size)
 
 
-def test_live_discovery_matches_the_snapshot(cluster: FakeCluster, kubeconfig: Path,
-                                             example_config: Config,
-                                             example_source: SnapshotSource) -> None:
+def test_live_discovery_matches_the_snapshot(
+    cluster: FakeCluster, kubeconfig: Path, example_config: Config, example_source: SnapshotSource
+) -> None:
     live = commands.plan_state(example_config, _connect(kubeconfig, page_size=4))
     offline = commands.plan_state(example_config, example_source)
     assert live.desired == offline.desired
@@ -62,8 +62,7 @@ def test_pagination_follows_continue_tokens(cluster: FakeCluster, kubeconfig: Pa
     assert all(a == "Bearer kube-token-secret" for a in cluster.authorization)
 
 
-def test_expired_continue_token_restarts_the_list(cluster: FakeCluster,
-                                                  kubeconfig: Path) -> None:
+def test_expired_continue_token_restarts_the_list(cluster: FakeCluster, kubeconfig: Path) -> None:
     cluster.expire_once.add("page-8")
     listing = _connect(kubeconfig, page_size=4).list_services(["openstack"])
     assert len(listing.services) == len(cluster.namespace_items("openstack"))
@@ -75,8 +74,9 @@ def test_forbidden_namespace_is_a_clear_error(cluster: FakeCluster, kubeconfig: 
     with pytest.raises(SourceError) as caught:
         _connect(kubeconfig).list_services(["openstack"])
     message = str(caught.value)
-    assert message.startswith("cannot list services in namespace openstack: 403 services is "
-                              "forbidden")
+    assert message.startswith(
+        "cannot list services in namespace openstack: 403 services is forbidden"
+    )
     assert "hint: grant get and list on services" in message
     assert "kube-token-secret" not in message
 
@@ -102,33 +102,68 @@ def test_bad_kubeconfig(tmp_path: Path) -> None:
 
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "HOME": "/nonexistent",
-            "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    return subprocess.run([sys.executable, "-m", "nexus_gitops", *args], capture_output=True,
-                          text=True, env={**base, **(env or {})}, check=False, timeout=120)
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/nonexistent",
+        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nexus_gitops", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        check=False,
+        timeout=120,
+    )
 
 
 def test_cli_discovers_from_a_cluster(kubeconfig: Path) -> None:
-    result = _cli("discover", "--source", "kubernetes", "--kubeconfig", str(kubeconfig),
-                  "--context", "test", "--config", str(EXAMPLE_CONFIG), "-o", "json")
+    result = _cli(
+        "discover",
+        "--source",
+        "kubernetes",
+        "--kubeconfig",
+        str(kubeconfig),
+        "--context",
+        "test",
+        "--config",
+        str(EXAMPLE_CONFIG),
+        "-o",
+        "json",
+    )
     assert result.returncode == 0, result.stderr
     document = json.loads(result.stdout)
-    assert {"name": "cinder-path", "kind": "path", "namespace": "openstack",
-            "service": "cinder-api", "port": 8776, "serviceType": "block-storage",
-            "prefix": "volumev3"} in document["routes"]
+    assert {
+        "name": "cinder-path",
+        "kind": "path",
+        "namespace": "openstack",
+        "service": "cinder-api",
+        "port": 8776,
+        "serviceType": "block-storage",
+        "prefix": "volumev3",
+    } in document["routes"]
 
 
 def test_cli_uses_kubeconfig_from_the_environment(kubeconfig: Path) -> None:
-    result = _cli("discover", "--source", "kubernetes", "--context", "test", "--config",
-                  str(EXAMPLE_CONFIG), env={"KUBECONFIG": str(kubeconfig)})
+    result = _cli(
+        "discover",
+        "--source",
+        "kubernetes",
+        "--context",
+        "test",
+        "--config",
+        str(EXAMPLE_CONFIG),
+        env={"KUBECONFIG": str(kubeconfig)},
+    )
     assert result.returncode == 0, result.stderr
     assert "cinder-path" in result.stdout
 
 
 def test_cli_forbidden_is_one_line_exit_1(cluster: FakeCluster, kubeconfig: Path) -> None:
     cluster.forbidden.add("openstack")
-    result = _cli("discover", "--source", "kubernetes", "--kubeconfig", str(kubeconfig),
-                  "--context", "test")
+    result = _cli(
+        "discover", "--source", "kubernetes", "--kubeconfig", str(kubeconfig), "--context", "test"
+    )
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot list services in namespace openstack: 403")
     assert result.stderr.count("\n") == 1
@@ -142,6 +177,7 @@ def test_snapshot_runs_never_import_the_kubernetes_client() -> None:
         f"'--config', {str(EXAMPLE_CONFIG)!r}], standalone_mode=False)\n"
         "assert 'kubernetes' not in sys.modules, 'kubernetes was imported'\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                            check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stderr

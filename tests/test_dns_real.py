@@ -43,20 +43,37 @@ def wide_out(tmp_path: Path) -> Path:
         routing={"style": "both", "public_domain": "cloud.example.com"},
         dns={"upstream": ["192.0.2.1", "2001:db8::1"]},
     )
-    source = snapshot([
-        load_balancer("lb", INGRESS_IP),
-        manifest("keystone-api", ports=[("ks-pub", 5000)]),
-        manifest("cinder-api", ports=[("c-api", 8776)]),
-        manifest("swift-proxy", namespace="storage", ports=[("http", 8080)]),
-    ])
+    source = snapshot(
+        [
+            load_balancer("lb", INGRESS_IP),
+            manifest("keystone-api", ports=[("ks-pub", 5000)]),
+            manifest("cinder-api", ports=[("c-api", 8776)]),
+            manifest("swift-proxy", namespace="storage", ports=[("http", 8080)]),
+        ]
+    )
     return _render(cfg, source, tmp_path / "wide")
 
 
 def _check_zone(origin: str, path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [require("named-checkzone"), "-k", "fail", "-m", "fail", "-M", "fail", "-n", "fail",
-         "-S", "fail", origin, str(path)],
-        capture_output=True, text=True, check=False,
+        [
+            require("named-checkzone"),
+            "-k",
+            "fail",
+            "-m",
+            "fail",
+            "-M",
+            "fail",
+            "-n",
+            "fail",
+            "-S",
+            "fail",
+            origin,
+            str(path),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
 
 
@@ -72,8 +89,11 @@ def test_example_zone_passes_named_checkzone(example_out: Path) -> None:
 
 def test_every_zone_passes_named_checkzone(wide_out: Path) -> None:
     zones = sorted((wide_out / "coredns").glob("db.*"))
-    assert [z.name for z in zones] == ["db.cloud.example.com", "db.openstack.svc.cluster.local",
-                                       "db.storage.svc.cluster.local"]
+    assert [z.name for z in zones] == [
+        "db.cloud.example.com",
+        "db.openstack.svc.cluster.local",
+        "db.storage.svc.cluster.local",
+    ]
     for zone in zones:
         result = _check_zone(zone.name.removeprefix("db."), zone)
         assert result.returncode == 0, result.stdout + result.stderr
@@ -88,8 +108,7 @@ def test_named_checkzone_catches_a_broken_zone(example_out: Path, tmp_path: Path
 
 def test_corefile_serves_each_zone_from_its_file(wide_out: Path) -> None:
     corefile = (wide_out / "coredns" / "Corefile").read_text()
-    for origin in ("cloud.example.com", "openstack.svc.cluster.local",
-                   "storage.svc.cluster.local"):
+    for origin in ("cloud.example.com", "openstack.svc.cluster.local", "storage.svc.cluster.local"):
         assert f"{origin}:53 {{\n    errors\n    file /etc/coredns/db.{origin} {{" in corefile
     assert "forward . 192.0.2.1 2001:db8::1" in corefile
     directives = [line.strip() for line in corefile.splitlines() if not line.startswith("#")]
@@ -124,8 +143,9 @@ class RecordingUpstream:
             self.queries.append((question.name.to_text(), dns.rdatatype.to_text(question.rdtype)))
             response = dns.message.make_response(query)
             if question.rdtype == dns.rdatatype.A:
-                response.answer.append(dns.rrset.from_text(question.name, 60, "IN", "A",
-                                                           "192.0.2.99"))
+                response.answer.append(
+                    dns.rrset.from_text(question.name, 60, "IN", "A", "192.0.2.99")
+                )
             self._socket.sendto(response.to_wire(), peer)
 
     def close(self) -> None:
@@ -144,10 +164,22 @@ def upstream() -> Iterator[RecordingUpstream]:
 def _dnsmasq(conf: Path, upstream_port: int) -> Iterator[int]:
     port = free_port()
     process = subprocess.Popen(
-        [require("dnsmasq"), "--keep-in-foreground", f"--conf-file={conf}", f"--port={port}",
-         "--listen-address=127.0.0.1", "--bind-interfaces", "--no-hosts", "--pid-file",
-         "--no-resolv", f"--server=127.0.0.1#{upstream_port}", "--log-facility=-"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            require("dnsmasq"),
+            "--keep-in-foreground",
+            f"--conf-file={conf}",
+            f"--port={port}",
+            "--listen-address=127.0.0.1",
+            "--bind-interfaces",
+            "--no-hosts",
+            "--pid-file",
+            "--no-resolv",
+            f"--server=127.0.0.1#{upstream_port}",
+            "--log-facility=-",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     try:
         deadline = time.monotonic() + 10
@@ -200,15 +232,20 @@ def test_dnsmasq_serves_every_zone(wide_out: Path, upstream: RecordingUpstream) 
     # The test points dnsmasq at its own recording upstream instead of the configured one.
     test_conf = conf.with_name("test.conf")
     test_conf.write_text(text.split("no-resolv")[0])
-    published = ["block-storage.cloud.example.com", "identity.cloud.example.com",
-                 "object-store.cloud.example.com", "cinder.openstack.svc.cluster.local",
-                 "keystone.openstack.svc.cluster.local", "openstack.openstack.svc.cluster.local",
-                 "swift.storage.svc.cluster.local"]
+    published = [
+        "block-storage.cloud.example.com",
+        "identity.cloud.example.com",
+        "object-store.cloud.example.com",
+        "cinder.openstack.svc.cluster.local",
+        "keystone.openstack.svc.cluster.local",
+        "openstack.openstack.svc.cluster.local",
+        "swift.storage.svc.cluster.local",
+    ]
     for port in _dnsmasq(test_conf, upstream.port):
         found = {name: _addresses(_ask(port, name, "A")) for name in published}
         missing = _ask(port, "nova.cloud.example.com", "A")
         short = _ask(port, "keystone.openstack", "A")  # short forms are Ingress hosts only
-    assert found == dict.fromkeys(published, [INGRESS_IP])
+    assert found == {name: [INGRESS_IP] for name in published}
     assert missing.rcode() == dns.rcode.NXDOMAIN
     assert _addresses(short) == ["192.0.2.99"]
     assert upstream.queries == [("keystone.openstack.", "A")]

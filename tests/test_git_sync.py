@@ -10,6 +10,7 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
@@ -31,37 +32,44 @@ from tests.conftest import (
 IDENTITY = Identity("Sync Bot", "sync-bot@example.com")
 
 
-def _sync(cfg: Config, source: SnapshotSource, repo: Path | str, **kwargs: object) -> commands.Outcome:
+def _sync(
+    cfg: Config, source: SnapshotSource, repo: Path | str, **kwargs: object
+) -> commands.Outcome:
     return commands.sync(cfg, source, str(repo), "nexus", TODAY, IDENTITY, **kwargs)  # type: ignore[arg-type]
 
 
 def _without(source: SnapshotSource, name: str) -> SnapshotSource:
-    return SnapshotSource(source.description,
-                          tuple(s for s in source.services if s.name != name), ())
+    return SnapshotSource(
+        source.description, tuple(s for s in source.services if s.name != name), ()
+    )
 
 
-def test_first_sync_commits_and_pushes(example_config: Config, example_source: SnapshotSource,
-                                       remote_and_clone: tuple[Path, Path]) -> None:
+def test_first_sync_commits_and_pushes(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     remote, work = remote_and_clone
     outcome = _sync(example_config, example_source, work)
     assert outcome.commit is not None and outcome.commit.pushed_to == "origin/main"
-    assert git(remote, "rev-parse", "main") == outcome.commit.commit == git(work, "rev-parse",
-                                                                           "HEAD")
+    assert (
+        git(remote, "rev-parse", "main") == outcome.commit.commit == git(work, "rev-parse", "HEAD")
+    )
     assert git(work, "status", "--porcelain") == ""
     files = git(work, "show", "--name-only", "--format=", "HEAD").splitlines()
     assert "nexus/ingress/nexus-cinder-path.yaml" in files
     assert "nexus/coredns/db.openstack.svc.cluster.local" in files
     assert all(f.startswith("nexus/") for f in files)
     assert git(work, "log", "-1", "--format=%an <%ae>|%cn <%ce>") == (
-        "Sync Bot <sync-bot@example.com>|Sync Bot <sync-bot@example.com>")
+        "Sync Bot <sync-bot@example.com>|Sync Bot <sync-bot@example.com>"
+    )
     message = git(work, "log", "-1", "--format=%B")
     assert message.startswith("nexus-gitops: sync routes (+13 -0 ~0)")
     assert "  /volumev3 -> openstack/cinder-api:8776" in message
     assert (work / "README.md").read_text() == "cluster config\n"
 
 
-def test_second_sync_changes_nothing(example_config: Config, example_source: SnapshotSource,
-                                     remote_and_clone: tuple[Path, Path]) -> None:
+def test_second_sync_changes_nothing(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     _, work = remote_and_clone
     _sync(example_config, example_source, work)
     before = repo_state(work)
@@ -72,14 +80,20 @@ def test_second_sync_changes_nothing(example_config: Config, example_source: Sna
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
 
-def test_removed_route_is_listed_and_serial_kept(example_config: Config,
-                                                 example_source: SnapshotSource,
-                                                 remote_and_clone: tuple[Path, Path]) -> None:
+def test_removed_route_is_listed_and_serial_kept(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     _, work = remote_and_clone
     _sync(example_config, example_source, work)
     later = dataclasses.replace(example_config)
-    outcome = commands.sync(later, _without(example_source, "heat-cfn"), str(work), "nexus",
-                            TODAY.replace(day=23), IDENTITY)
+    outcome = commands.sync(
+        later,
+        _without(example_source, "heat-cfn"),
+        str(work),
+        "nexus",
+        TODAY.replace(day=23),
+        IDENTITY,
+    )
     assert outcome.commit is not None
     message = git(work, "log", "-1", "--format=%B")
     assert "Removed:\n  /cloudformation -> openstack/heat-cfn:8000" in message
@@ -88,25 +102,35 @@ def test_removed_route_is_listed_and_serial_kept(example_config: Config,
     assert "( 2026112200 " in zone  # the records did not change, so neither did the serial
 
 
-def test_address_change_bumps_the_serial(example_config: Config,
-                                         example_source: SnapshotSource,
-                                         remote_and_clone: tuple[Path, Path]) -> None:
+def test_address_change_bumps_the_serial(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     _, work = remote_and_clone
     _sync(example_config, example_source, work)
-    moved = SnapshotSource(example_source.description, tuple(
-        dataclasses.replace(s, load_balancer_ips=("172.18.30.170",))
-        if s.name == "public-openstack" else s for s in example_source.services), ())
+    moved = SnapshotSource(
+        example_source.description,
+        tuple(
+            dataclasses.replace(s, load_balancer_ips=("172.18.30.170",))
+            if s.name == "public-openstack"
+            else s
+            for s in example_source.services
+        ),
+        (),
+    )
     outcome = _sync(example_config, moved, work)
     assert outcome.commit is not None
     zone = (work / "nexus" / "coredns" / "db.openstack.svc.cluster.local").read_text()
     assert "( 2026112201 " in zone and "172.18.30.170" in zone
-    assert "host-record=openstack.openstack.svc.cluster.local,172.18.30.170,300" in (
-        work / "nexus" / "dnsmasq" / "openstack.conf").read_text()
+    assert (
+        "host-record=openstack.openstack.svc.cluster.local,172.18.30.170,300"
+        in (work / "nexus" / "dnsmasq" / "openstack.conf").read_text()
+    )
     assert "update coredns/db.openstack.svc.cluster.local" in git(work, "log", "-1", "--format=%B")
 
 
-def test_dirty_managed_folder_is_refused(example_config: Config, example_source: SnapshotSource,
-                                         remote_and_clone: tuple[Path, Path]) -> None:
+def test_dirty_managed_folder_is_refused(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     _, work = remote_and_clone
     _sync(example_config, example_source, work)
     (work / "nexus" / "ingress" / "nexus-cinder-path.yaml").write_text("edited by hand\n")
@@ -116,9 +140,9 @@ def test_dirty_managed_folder_is_refused(example_config: Config, example_source:
     assert repo_state(work) == before
 
 
-def test_dirty_files_elsewhere_are_left_alone(example_config: Config,
-                                              example_source: SnapshotSource,
-                                              remote_and_clone: tuple[Path, Path]) -> None:
+def test_dirty_files_elsewhere_are_left_alone(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     _, work = remote_and_clone
     (work / "README.md").write_text("work in progress\n")
     git(work, "add", "README.md")
@@ -129,9 +153,9 @@ def test_dirty_files_elsewhere_are_left_alone(example_config: Config,
     assert git(work, "status", "--porcelain").splitlines() == ["M  README.md", "?? apps/new.yaml"]
 
 
-def test_unowned_file_is_never_overwritten(example_config: Config,
-                                           example_source: SnapshotSource,
-                                           remote_and_clone: tuple[Path, Path]) -> None:
+def test_unowned_file_is_never_overwritten(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     remote, work = remote_and_clone
     (work / "nexus").mkdir()
     (work / "nexus" / "kustomization.yaml").write_text("resources: [mine.yaml]\n")
@@ -139,16 +163,18 @@ def test_unowned_file_is_never_overwritten(example_config: Config,
     git(work, "commit", "-q", "-m", "user kustomization")
     git(work, "push", "-q")
     before, remote_before = repo_state(work), git(remote, "rev-parse", "main")
-    with pytest.raises(OwnershipError, match="kustomization.yaml"):
+    with pytest.raises(OwnershipError, match=r"kustomization\.yaml"):
         _sync(example_config, example_source, work)
     assert repo_state(work) == before
     assert git(remote, "rev-parse", "main") == remote_before
 
 
-def test_rejected_push_leaves_everything_as_it_was(example_config: Config,
-                                                   example_source: SnapshotSource,
-                                                   remote_and_clone: tuple[Path, Path],
-                                                   tmp_path: Path) -> None:
+def test_rejected_push_leaves_everything_as_it_was(
+    example_config: Config,
+    example_source: SnapshotSource,
+    remote_and_clone: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
     remote, work = remote_and_clone
     other = tmp_path / "other"
     git(tmp_path, "clone", "-q", str(remote), str(other))
@@ -162,9 +188,9 @@ def test_rejected_push_leaves_everything_as_it_was(example_config: Config,
     assert git(remote, "rev-parse", "main") == remote_head
 
 
-def test_broken_remote_leaves_everything_as_it_was(example_config: Config,
-                                                   example_source: SnapshotSource,
-                                                   remote_and_clone: tuple[Path, Path]) -> None:
+def test_broken_remote_leaves_everything_as_it_was(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     remote, work = remote_and_clone
     shutil.rmtree(remote)
     before = repo_state(work)
@@ -173,9 +199,9 @@ def test_broken_remote_leaves_everything_as_it_was(example_config: Config,
     assert repo_state(work) == before
 
 
-def test_local_repository_without_remote_or_commits(example_config: Config,
-                                                    example_source: SnapshotSource,
-                                                    tmp_path: Path) -> None:
+def test_local_repository_without_remote_or_commits(
+    example_config: Config, example_source: SnapshotSource, tmp_path: Path
+) -> None:
     work = tmp_path / "fresh"
     git(tmp_path, "init", "-q", "--initial-branch=main", str(work))
     outcome = _sync(example_config, example_source, work)
@@ -185,9 +211,9 @@ def test_local_repository_without_remote_or_commits(example_config: Config,
     assert (work / "nexus" / "kustomization.yaml").is_file()
 
 
-def test_url_is_cloned_committed_and_pushed(example_config: Config,
-                                            example_source: SnapshotSource,
-                                            remote_and_clone: tuple[Path, Path]) -> None:
+def test_url_is_cloned_committed_and_pushed(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     remote, _ = remote_and_clone
     url = remote.as_uri()
     outcome = _sync(example_config, example_source, url)
@@ -196,8 +222,9 @@ def test_url_is_cloned_committed_and_pushed(example_config: Config,
     assert _sync(example_config, example_source, url).commit is None
 
 
-def test_url_with_a_new_branch(example_source: SnapshotSource,
-                               remote_and_clone: tuple[Path, Path]) -> None:
+def test_url_with_a_new_branch(
+    example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     from nexus_gitops.config import load_config
 
     remote, _ = remote_and_clone
@@ -208,13 +235,14 @@ def test_url_with_a_new_branch(example_source: SnapshotSource,
     assert git(remote, "rev-parse", "nexus-proposal^") == git(remote, "rev-parse", "main")
 
 
-def test_wrong_branch_and_detached_head_refused(example_config: Config,
-                                                example_source: SnapshotSource,
-                                                remote_and_clone: tuple[Path, Path]) -> None:
+def test_wrong_branch_and_detached_head_refused(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
     _, work = remote_and_clone
-    cfg = dataclasses.replace(example_config,
-                              git=dataclasses.replace(example_config.git, branch="release"))
-    with pytest.raises(GitError, match="on branch main, but git.branch is release"):
+    cfg = dataclasses.replace(
+        example_config, git=dataclasses.replace(example_config.git, branch="release")
+    )
+    with pytest.raises(GitError, match=r"on branch main, but git\.branch is release"):
         _sync(cfg, example_source, work)
     git(work, "checkout", "-q", "--detach")
     with pytest.raises(GitError, match="detached HEAD"):
@@ -222,10 +250,12 @@ def test_wrong_branch_and_detached_head_refused(example_config: Config,
 
 
 @pytest.mark.parametrize("bad", ["/abs", "../up", "a/../../b", ".git/hooks", "a:b"])
-def test_path_outside_the_repository_refused(example_config: Config,
-                                             example_source: SnapshotSource,
-                                             remote_and_clone: tuple[Path, Path],
-                                             bad: str) -> None:
+def test_path_outside_the_repository_refused(
+    example_config: Config,
+    example_source: SnapshotSource,
+    remote_and_clone: tuple[Path, Path],
+    bad: str,
+) -> None:
     _, work = remote_and_clone
     before = repo_state(work)
     with pytest.raises(GitError, match="--path"):
@@ -235,14 +265,15 @@ def test_path_outside_the_repository_refused(example_config: Config,
 
 def test_redact() -> None:
     assert redact("cannot clone https://bot:ghp_secret@git.example.com/r.git") == (
-        "cannot clone https://***@git.example.com/r.git")
+        "cannot clone https://***@git.example.com/r.git"
+    )
     assert redact("fatal: tok-123 rejected", ["tok-123"]) == "fatal: *** rejected"
 
 
 class _RecordingGitServer(BaseHTTPRequestHandler):
-    seen: list[str] = []
+    seen: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         type(self).seen.append(self.headers.get("Authorization", ""))
         self.send_response(403)
         self.end_headers()
@@ -254,8 +285,14 @@ class _RecordingGitServer(BaseHTTPRequestHandler):
 
 def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {"PATH": os.environ["PATH"], "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    return subprocess.run([sys.executable, "-m", "nexus_gitops", *args], capture_output=True,
-                          text=True, env={**base, **(env or {})}, check=False, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "nexus_gitops", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        check=False,
+        timeout=120,
+    )
 
 
 def test_token_is_sent_as_header_and_never_shown(tmp_path: Path) -> None:
@@ -264,9 +301,16 @@ def test_token_is_sent_as_header_and_never_shown(tmp_path: Path) -> None:
     thread.start()
     try:
         url = f"http://user:url-secret@127.0.0.1:{server.server_port}/repo.git"
-        result = _cli("sync", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG),
-                      "--repo", url, env={"NEXUS_GITOPS_GIT_TOKEN": "tok-very-secret",
-                                          "HOME": str(tmp_path)})
+        result = _cli(
+            "sync",
+            "--source",
+            str(EXAMPLE_SNAPSHOT),
+            "--config",
+            str(EXAMPLE_CONFIG),
+            "--repo",
+            url,
+            env={"NEXUS_GITOPS_GIT_TOKEN": "tok-very-secret", "HOME": str(tmp_path)},
+        )
     finally:
         server.shutdown()
     assert result.returncode == 1
@@ -277,22 +321,41 @@ def test_token_is_sent_as_header_and_never_shown(tmp_path: Path) -> None:
     assert any(h.startswith("Basic ") for h in _RecordingGitServer.seen)
 
 
-def test_cli_sync_ignores_the_machines_git_config(remote_and_clone: tuple[Path, Path],
-                                                  tmp_path: Path) -> None:
+def test_cli_sync_ignores_the_machines_git_config(
+    remote_and_clone: tuple[Path, Path], tmp_path: Path
+) -> None:
     _, work = remote_and_clone
     home = tmp_path / "home"
     home.mkdir()
-    (home / ".gitconfig").write_text("[user]\n\tname = Global User\n\temail = global@example.com\n"
-                                     "[commit]\n\tgpgSign = true\n")
+    (home / ".gitconfig").write_text(
+        "[user]\n\tname = Global User\n\temail = global@example.com\n[commit]\n\tgpgSign = true\n"
+    )
     hooks = work / ".git" / "hooks"
     (hooks / "pre-commit").write_text("#!/bin/sh\nexit 1\n")
     (hooks / "pre-commit").chmod(0o755)
-    first = _cli("sync", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG),
-                 "--repo", str(work), env={"HOME": str(home)})
+    first = _cli(
+        "sync",
+        "--source",
+        str(EXAMPLE_SNAPSHOT),
+        "--config",
+        str(EXAMPLE_CONFIG),
+        "--repo",
+        str(work),
+        env={"HOME": str(home)},
+    )
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("committed ") and "pushed to origin/main" in first.stdout
     assert git(work, "log", "-1", "--format=%an <%ae>") == (
-        "nexus-gitops <nexus-gitops@example.com>")
-    second = _cli("sync", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG),
-                  "--repo", str(work), env={"HOME": str(home)})
+        "nexus-gitops <nexus-gitops@example.com>"
+    )
+    second = _cli(
+        "sync",
+        "--source",
+        str(EXAMPLE_SNAPSHOT),
+        "--config",
+        str(EXAMPLE_CONFIG),
+        "--repo",
+        str(work),
+        env={"HOME": str(home)},
+    )
     assert second.returncode == 0 and second.stdout.startswith("up to date")

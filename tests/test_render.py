@@ -22,19 +22,24 @@ GOLDEN = Path(__file__).parent / "golden" / "example"
 
 def _render(cfg: Config, source: SnapshotSource, out: Path) -> dict[str, bytes]:
     commands.render(cfg, source, out, TODAY)
-    return {p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*"))
-            if p.is_file()}
+    return {
+        p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
+    }
 
 
-def test_example_matches_golden_files(example_config: Config, example_source: SnapshotSource,
-                                      tmp_path: Path) -> None:
+def test_example_matches_golden_files(
+    example_config: Config, example_source: SnapshotSource, tmp_path: Path
+) -> None:
     """Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change."""
     tree = _render(example_config, example_source, tmp_path / "out")
     if os.environ.get("UPDATE_GOLDEN"):
         shutil.rmtree(GOLDEN, ignore_errors=True)
         shutil.copytree(tmp_path / "out", GOLDEN)
-    golden = {p.relative_to(GOLDEN).as_posix(): p.read_bytes() for p in sorted(GOLDEN.rglob("*"))
-              if p.is_file()}
+    golden = {
+        p.relative_to(GOLDEN).as_posix(): p.read_bytes()
+        for p in sorted(GOLDEN.rglob("*"))
+        if p.is_file()
+    }
     assert sorted(tree) == sorted(golden)
     for path, content in tree.items():
         assert content == golden[path], f"{path} differs from tests/golden/example/{path}"
@@ -44,8 +49,9 @@ def _load(path: Path) -> Any:
     return YAML(typ="safe").load(path.read_text())
 
 
-def test_volumev3_routes_to_cinder(example_config: Config, example_source: SnapshotSource,
-                                   tmp_path: Path) -> None:
+def test_volumev3_routes_to_cinder(
+    example_config: Config, example_source: SnapshotSource, tmp_path: Path
+) -> None:
     _render(example_config, example_source, tmp_path)
     ingress = _load(tmp_path / "ingress" / "nexus-cinder-path.yaml")
     assert ingress["spec"]["ingressClassName"] == "openstack-nginx"
@@ -65,21 +71,33 @@ def test_volumev3_routes_to_cinder(example_config: Config, example_source: Snaps
     assert not any("snippet" in key for key in annotations)
 
 
-def test_no_ingress_for_infrastructure(example_config: Config, example_source: SnapshotSource,
-                                       tmp_path: Path) -> None:
+def test_no_ingress_for_infrastructure(
+    example_config: Config, example_source: SnapshotSource, tmp_path: Path
+) -> None:
     _render(example_config, example_source, tmp_path)
     backends = set()
     for path in (tmp_path / "ingress").iterdir():
         for rule in _load(path)["spec"]["rules"]:
             backends.update(p["backend"]["service"]["name"] for p in rule["http"]["paths"])
     assert backends == {
-        "barbican-api", "cinder-api", "designate-api", "glance-api", "heat-api", "heat-cfn",
-        "horizon-int", "keystone-api", "neutron-server", "nova-api", "nova-novncproxy",
-        "octavia-api", "placement-api",
+        "barbican-api",
+        "cinder-api",
+        "designate-api",
+        "glance-api",
+        "heat-api",
+        "heat-cfn",
+        "horizon-int",
+        "keystone-api",
+        "neutron-server",
+        "nova-api",
+        "nova-novncproxy",
+        "octavia-api",
+        "placement-api",
     }
     kustomization = _load(tmp_path / "kustomization.yaml")
     assert kustomization["resources"] == sorted(
-        f"ingress/{p.name}" for p in (tmp_path / "ingress").iterdir())
+        f"ingress/{p.name}" for p in (tmp_path / "ingress").iterdir()
+    )
 
 
 def _all_styles_tree(tmp_path: Path) -> dict[str, bytes]:
@@ -89,20 +107,24 @@ def _all_styles_tree(tmp_path: Path) -> dict[str, bytes]:
         proxy={"ssl": {"enabled": True, "cluster_issuer": "letsencrypt"}},
         dns={"upstream": ["192.0.2.1"]},
     )
-    source = snapshot([
-        load_balancer("lb", "192.0.2.10"),
-        manifest("keystone-api", ports=[("https", 5000)]),
-        manifest("glance-api", ports=[("g-api", 9292)]),
-        manifest("nova-novncproxy", ports=[("n-novnc", 6080)]),
-    ])
+    source = snapshot(
+        [
+            load_balancer("lb", "192.0.2.10"),
+            manifest("keystone-api", ports=[("https", 5000)]),
+            manifest("glance-api", ports=[("g-api", 9292)]),
+            manifest("nova-novncproxy", ports=[("n-novnc", 6080)]),
+        ]
+    )
     return _render(cfg, source, tmp_path)
 
 
-def test_every_ingress_passes_the_kubernetes_schema(example_config: Config,
-                                                    example_source: SnapshotSource,
-                                                    tmp_path: Path) -> None:
-    trees = [_render(example_config, example_source, tmp_path / "a"),
-             _all_styles_tree(tmp_path / "b")]
+def test_every_ingress_passes_the_kubernetes_schema(
+    example_config: Config, example_source: SnapshotSource, tmp_path: Path
+) -> None:
+    trees = [
+        _render(example_config, example_source, tmp_path / "a"),
+        _all_styles_tree(tmp_path / "b"),
+    ]
     checked = 0
     for tree in trees:
         for path, content in tree.items():
@@ -114,9 +136,25 @@ def test_every_ingress_passes_the_kubernetes_schema(example_config: Config,
 
 
 def test_schema_validation_would_catch_a_broken_ingress() -> None:
-    broken = {"apiVersion": "networking.k8s.io/v1", "kind": "Ingress",
-              "metadata": {"name": "x"}, "spec": {"rules": [{"http": {"paths": [
-                  {"path": "/", "backend": {"service": {"name": "a", "port": {"number": 1}}}}]}}]}}
+    broken = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "x"},
+        "spec": {
+            "rules": [
+                {
+                    "http": {
+                        "paths": [
+                            {
+                                "path": "/",
+                                "backend": {"service": {"name": "a", "port": {"number": 1}}},
+                            }
+                        ]
+                    }
+                }
+            ]
+        },
+    }
     with pytest.raises(kubernetes_validate.ValidationError):
         kubernetes_validate.validate(broken, "1.33.0", strict=True)  # pathType is required
 
@@ -125,22 +163,35 @@ def test_host_routes_and_tls(tmp_path: Path) -> None:
     tree = _all_styles_tree(tmp_path)
     host = YAML(typ="safe").load(tree["ingress/nexus-keystone-host.yaml"])
     assert [r["host"] for r in host["spec"]["rules"]] == [
-        "keystone", "keystone.openstack", "keystone.openstack.svc.cluster.local",
-        "identity.cloud.example.com"]
-    assert all(p["pathType"] == "Prefix" and p["path"] == "/"
-               for r in host["spec"]["rules"] for p in r["http"]["paths"])
+        "keystone",
+        "keystone.openstack",
+        "keystone.openstack.svc.cluster.local",
+        "identity.cloud.example.com",
+    ]
+    assert all(
+        p["pathType"] == "Prefix" and p["path"] == "/"
+        for r in host["spec"]["rules"]
+        for p in r["http"]["paths"]
+    )
     annotations = host["metadata"]["annotations"]
-    assert not any(k.endswith(("rewrite-target", "use-regex", "x-forwarded-prefix"))
-                   for k in annotations)
+    assert not any(
+        k.endswith(("rewrite-target", "use-regex", "x-forwarded-prefix")) for k in annotations
+    )
     assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
-    assert host["spec"]["tls"] == [{"hosts": [r["host"] for r in host["spec"]["rules"]],
-                                    "secretName": "nexus-keystone-host-tls"}]
+    assert host["spec"]["tls"] == [
+        {
+            "hosts": [r["host"] for r in host["spec"]["rules"]],
+            "secretName": "nexus-keystone-host-tls",
+        }
+    ]
     path = YAML(typ="safe").load(tree["ingress/nexus-keystone-path.yaml"])
     assert path["spec"]["tls"][0]["hosts"] == ["openstack.openstack.svc.cluster.local"]
     console = YAML(typ="safe").load(tree["ingress/nexus-novncproxy-path.yaml"])
-    assert console["metadata"]["annotations"][
-        "nginx.ingress.kubernetes.io/proxy-read-timeout"] == "3600"
+    assert (
+        console["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"]
+        == "3600"
+    )
 
 
 def test_yaml_is_read_the_same_by_yaml_1_1(tmp_path: Path) -> None:
@@ -150,8 +201,10 @@ def test_yaml_is_read_the_same_by_yaml_1_1(tmp_path: Path) -> None:
         if path.endswith(".yaml"):
             assert pyyaml.safe_load(content) == YAML(typ="safe").load(content), path
     glance = pyyaml.safe_load(tree["ingress/nexus-glance-path.yaml"])
-    assert glance["metadata"]["annotations"][
-        "nginx.ingress.kubernetes.io/proxy-request-buffering"] == "off"
+    assert (
+        glance["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-request-buffering"]
+        == "off"
+    )
 
 
 def test_render_is_deterministic(example_config: Config, tmp_path: Path) -> None:
@@ -164,17 +217,22 @@ def test_render_is_deterministic(example_config: Config, tmp_path: Path) -> None
     assert first == second
 
 
-def test_render_keeps_serial_and_removes_stale_files(example_config: Config,
-                                                     example_source: SnapshotSource,
-                                                     tmp_path: Path) -> None:
+def test_render_keeps_serial_and_removes_stale_files(
+    example_config: Config, example_source: SnapshotSource, tmp_path: Path
+) -> None:
     out = tmp_path / "out"
     _render(example_config, example_source, out)
     (out / "notes.txt").write_text("mine\n")
-    fewer = SnapshotSource(example_source.description,
-                           tuple(s for s in example_source.services if s.name != "heat-cfn"), ())
+    fewer = SnapshotSource(
+        example_source.description,
+        tuple(s for s in example_source.services if s.name != "heat-cfn"),
+        (),
+    )
     outcome = commands.render(example_config, fewer, out, TODAY.replace(day=23))
     assert [(c.path, c.action.value) for c in outcome.plan.changes] == [
-        ("kustomization.yaml", "update"), ("ingress/nexus-cloudformation-path.yaml", "delete")]
+        ("kustomization.yaml", "update"),
+        ("ingress/nexus-cloudformation-path.yaml", "delete"),
+    ]
     assert not (out / "ingress" / "nexus-cloudformation-path.yaml").exists()
     assert (out / "notes.txt").read_text() == "mine\n"
     assert b"2026112200" in (out / "coredns" / "db.openstack.svc.cluster.local").read_bytes()
