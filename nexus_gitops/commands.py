@@ -24,7 +24,7 @@ from nexus_gitops.plan.routes import plan_routes
 from nexus_gitops.plan.serials import assign_serials
 from nexus_gitops.plan.summary import ChangeSummary, commit_message, summarize
 from nexus_gitops.plan.zones import nameserver_names, plan_zones
-from nexus_gitops.render import render_tree, zone_path
+from nexus_gitops.render import ingress_path, render_tree, zone_path
 from nexus_gitops.validate.output import check_tree
 
 DEFAULT_IDENTITY = Identity("nexus-gitops", "nexus-gitops@users.noreply.localhost")
@@ -67,7 +67,8 @@ def plan_state(config: Config, source: Source) -> Discovery:
 
 def _render_against(
     discovery: Discovery, config: Config, current: dict[str, bytes], today: dt.date
-) -> tuple[dict[str, bytes], FilePlan]:
+) -> FilePlan:
+    """Assign serials against the current zone files, render, check, and plan the changes."""
     previous = {
         zone.filename: current[zone_path(zone.filename)].decode(errors="replace")
         for zone in discovery.desired.zones
@@ -76,7 +77,12 @@ def _render_against(
     zones = assign_serials(discovery.desired.zones, previous, today)
     tree = render_tree(dataclasses.replace(discovery.desired, zones=zones), config)
     check_tree(tree)
-    return tree, plan_files(current, tree)
+    return plan_files(current, tree)
+
+
+def _summary(discovery: Discovery, plan: FilePlan, current: dict[str, bytes]) -> ChangeSummary:
+    described = {ingress_path(route): route.describe() for route in discovery.desired.routes}
+    return summarize(plan, current, described)
 
 
 def render(config: Config, source: Source, out: Path, today: dt.date) -> Outcome:
@@ -84,9 +90,9 @@ def render(config: Config, source: Source, out: Path, today: dt.date) -> Outcome
     discovery = plan_state(config, source)
     store = DirectoryStore(out)
     current = store.read()
-    _, plan = _render_against(discovery, config, current, today)
+    plan = _render_against(discovery, config, current, today)
     store.apply(plan)
-    return Outcome(discovery, plan, summarize(plan, current))
+    return Outcome(discovery, plan, _summary(discovery, plan, current))
 
 
 def identity_from(config: Config, environ: dict[str, str]) -> Identity:
@@ -115,8 +121,8 @@ def sync(
 
 def _commit(discovery: Discovery, config: Config, store: GitStore, today: dt.date) -> Outcome:
     current = store.read()
-    _, plan = _render_against(discovery, config, current, today)
-    summary = summarize(plan, current)
+    plan = _render_against(discovery, config, current, today)
+    summary = _summary(discovery, plan, current)
     if plan.empty:
         return Outcome(discovery, plan, summary)
     result = store.commit(plan, commit_message(summary, discovery.source))

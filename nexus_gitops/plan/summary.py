@@ -6,12 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ruamel.yaml import YAML
-from ruamel.yaml.error import YAMLError
+import yaml
 
 from nexus_gitops.plan.files import Action, FilePlan
 
 REGEX_TAIL = "(/|$)(.*)"
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,13 @@ class ChangeSummary:
 
 
 def describe_ingress(content: bytes) -> str | None:
-    """``/volumev3 -> openstack/cinder-api:8776`` for one Ingress file; None if unreadable."""
+    """``/volumev3 -> openstack/cinder-api:8776`` for a committed Ingress; None if unreadable.
+
+    Only files that are being removed or changed are read: new routes are described from the
+    model (:meth:`nexus_gitops.model.Route.describe`), which produces the same words.
+    """
     try:
-        document: Any = YAML(typ="safe", pure=True).load(content)
+        document: Any = yaml.load(content, Loader=_Loader)  # noqa: S506 - a safe loader
         namespace = document["metadata"]["namespace"]
         fronts: list[str] = []
         backend = ""
@@ -42,27 +46,29 @@ def describe_ingress(content: bytes) -> str | None:
                     fronts.append(rule["host"])
                 else:
                     fronts.append(str(path["path"]).removesuffix(REGEX_TAIL))
-    except (YAMLError, KeyError, TypeError):
+    except (yaml.YAMLError, KeyError, TypeError):
         return None
     return f"{', '.join(fronts)} -> {backend}"
 
 
-def summarize(plan: FilePlan, current: Mapping[str, bytes]) -> ChangeSummary:
+def summarize(
+    plan: FilePlan, current: Mapping[str, bytes], described: Mapping[str, str]
+) -> ChangeSummary:
+    """Sort the plan's changes into routes added, removed and changed, and other files.
+
+    ``described`` maps each desired Ingress file to its route's description.
+    """
     added, removed, changed, other = [], [], [], []
     for change in plan.changes:
-        is_route = change.path.startswith("ingress/")
-        if not is_route:
+        if not change.path.startswith("ingress/"):
             other.append(f"{change.action.value} {change.path}")
-            continue
-        if change.action is Action.CREATE:
-            assert change.content is not None
-            added.append(describe_ingress(change.content) or change.path)
+        elif change.action is Action.CREATE:
+            added.append(described.get(change.path, change.path))
         elif change.action is Action.DELETE:
             removed.append(describe_ingress(current[change.path]) or change.path)
         else:
-            assert change.content is not None
             before = describe_ingress(current[change.path])
-            after = describe_ingress(change.content) or change.path
+            after = described.get(change.path, change.path)
             changed.append(after if before in (None, after) else f"{before}  =>  {after}")
     return ChangeSummary(tuple(added), tuple(removed), tuple(changed), tuple(other))
 

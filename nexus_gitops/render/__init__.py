@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from nexus_gitops.config import Config
-from nexus_gitops.model import DesiredState
+from nexus_gitops.model import DesiredState, Route
 from nexus_gitops.render.dns import corefile, dnsmasq_conf, zone_file
 from nexus_gitops.render.ingress import MANAGED_BY, ingress, ingress_name
 from nexus_gitops.render.yaml import dump
@@ -27,11 +27,15 @@ def zone_path(filename: str) -> str:
     return f"coredns/{filename}"
 
 
+def ingress_path(route: Route) -> str:
+    return f"ingress/{ingress_name(route)}.yaml"
+
+
 def render_tree(desired: DesiredState, config: Config) -> dict[str, bytes]:
     """Render every file. Serials must already be planned."""
     tree: dict[str, bytes] = {}
     for route in desired.routes:
-        tree[f"ingress/{ingress_name(route)}.yaml"] = dump(ingress(route, config))
+        tree[ingress_path(route)] = dump(ingress(route, config))
     if config.dns.enabled:
         for zone in desired.zones:
             tree[zone_path(zone.filename)] = zone_file(zone)
