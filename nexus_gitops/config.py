@@ -39,13 +39,19 @@ class Style(enum.StrEnum):
 
 @dataclass(frozen=True)
 class ServiceOverride:
-    """Operator overrides for one Service; ``None`` means "not overridden"."""
+    """Overrides for one Service, from the config file or its annotations; ``None`` and ``()``
+    mean "not overridden". ``port`` is a number or a port name."""
 
     expose: bool | None = None
     path: str | None = None
     hosts: tuple[str, ...] = ()
     service_type: str | None = None
-    port: int | None = None
+    port: int | str | None = None
+
+    @property
+    def claims(self) -> bool:
+        """Whether it claims anything a route is made of (beyond switching it on or off)."""
+        return bool(self.path or self.hosts or self.service_type or self.port)
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -76,6 +77,26 @@ def example_config() -> Config:
 @pytest.fixture
 def example_source() -> SnapshotSource:
     return SnapshotSource.load(EXAMPLE_SNAPSHOT)
+
+
+def run_cli(
+    *args: str, env: dict[str, str] | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m nexus_gitops`` as CI would: a minimal environment, a pinned date."""
+    base = {
+        "PATH": os.environ["PATH"],
+        "HOME": "/nonexistent",
+        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "nexus_gitops", *args],
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        cwd=cwd,
+        check=False,
+        timeout=120,
+    )
 
 
 def git(cwd: Path, *args: str) -> str:

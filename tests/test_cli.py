@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -15,10 +12,10 @@ from ruamel.yaml import YAML
 from tests.conftest import (
     EXAMPLE_CONFIG,
     EXAMPLE_SNAPSHOT,
-    SOURCE_DATE_EPOCH,
     git,
     load_balancer,
     manifest,
+    run_cli,
     snapshot_text,
 )
 
@@ -38,23 +35,6 @@ MARKERS = [
     "ngx.",
     "location /",
 ]
-
-
-def _cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": "/nonexistent",
-        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "nexus_gitops", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        check=False,
-        timeout=120,
-    )
 
 
 def _hostile_snapshot(path: Path) -> Path:
@@ -94,7 +74,7 @@ def test_hostile_annotations_are_skipped_and_never_written(tmp_path: Path) -> No
     config = tmp_path / "config.yaml"
     config.write_text("discovery:\n  public_service_name: public-openstack\n")
     out = tmp_path / "out"
-    result = _cli("render", "--source", str(snap), "--config", str(config), "--out", str(out))
+    result = run_cli("render", "--source", str(snap), "--config", str(config), "--out", str(out))
     assert result.returncode == 0, result.stderr
     warnings = result.stderr.splitlines()
     skipped = sorted(line.split(": ")[0] + ": " + line.split(": ")[1] for line in warnings)
@@ -111,14 +91,14 @@ def test_hostile_annotations_are_skipped_and_never_written(tmp_path: Path) -> No
 
 def test_discover_table_and_formats() -> None:
     common = ["--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG)]
-    table = _cli("discover", *common)
+    table = run_cli("discover", *common)
     assert table.returncode == 0
     assert table.stdout.startswith(
         "ingress address: 172.18.30.166 (LoadBalancer of openstack/public-openstack)\nROUTE"
     )
     assert "skipped openstack/mariadb: not an OpenStack API name" in table.stdout
-    as_json = json.loads(_cli("discover", *common, "-o", "json").stdout)
-    as_yaml = YAML(typ="safe").load(_cli("discover", *common, "-o", "yaml").stdout)
+    as_json = json.loads(run_cli("discover", *common, "-o", "json").stdout)
+    as_yaml = YAML(typ="safe").load(run_cli("discover", *common, "-o", "yaml").stdout)
     assert as_json == as_yaml
     assert len(as_json["routes"]) == 13
 
@@ -139,7 +119,7 @@ def test_discover_table_and_formats() -> None:
     ],
 )
 def test_errors_and_exit_codes(args: list[str], code: int, message: str) -> None:
-    result = _cli(*args)
+    result = run_cli(*args)
     assert result.returncode == code
     assert message in result.stderr
     assert "Traceback" not in result.stderr
@@ -148,7 +128,7 @@ def test_errors_and_exit_codes(args: list[str], code: int, message: str) -> None
 def test_unknown_config_key_is_named(tmp_path: Path) -> None:
     config = tmp_path / "c.yaml"
     config.write_text("discovery:\n  public_service: public-openstack\n")
-    result = _cli("discover", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(config))
+    result = run_cli("discover", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(config))
     assert result.returncode == 1
     assert result.stderr == (
         "error: config: unknown key 'discovery.public_service' "
@@ -164,7 +144,7 @@ def test_fallback_target_when_the_load_balancer_is_pending(tmp_path: Path) -> No
     config.write_text(
         "discovery:\n  public_service_name: public-openstack\n  fallback_target: 10.0.30.110\n"
     )
-    result = _cli("discover", "--source", str(snap), "--config", str(config))
+    result = run_cli("discover", "--source", str(snap), "--config", str(config))
     assert result.stdout.startswith(
         "ingress address: 10.0.30.110 (fallback target (Service "
         "openstack/public-openstack has no LoadBalancer IP yet))"
@@ -176,7 +156,7 @@ def test_demo_command_from_the_readme(tmp_path: Path) -> None:
     repo = tmp_path / "demo-repo"
     git(tmp_path, "init", "-q", "--initial-branch=main", str(repo))
     root = Path(__file__).resolve().parent.parent
-    result = _cli(
+    result = run_cli(
         "sync",
         "--source",
         "examples/openstack-helm-services.yaml",

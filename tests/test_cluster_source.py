@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -19,7 +18,7 @@ from nexus_gitops.discover.cluster import ClusterSource
 from nexus_gitops.discover.snapshot import SnapshotSource
 from nexus_gitops.errors import SourceError
 from tests.apiserver import FakeCluster, serve, write_kubeconfig
-from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_SNAPSHOT, SOURCE_DATE_EPOCH
+from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_SNAPSHOT, run_cli
 
 
 def _example_items() -> list[dict[str, Any]]:
@@ -101,24 +100,8 @@ def test_bad_kubeconfig(tmp_path: Path) -> None:
         ClusterSource.connect(kubeconfig=bad)
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {
-        "PATH": os.environ["PATH"],
-        "HOME": "/nonexistent",
-        "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "nexus_gitops", *args],
-        capture_output=True,
-        text=True,
-        env={**base, **(env or {})},
-        check=False,
-        timeout=120,
-    )
-
-
 def test_cli_discovers_from_a_cluster(kubeconfig: Path) -> None:
-    result = _cli(
+    result = run_cli(
         "discover",
         "--source",
         "kubernetes",
@@ -145,7 +128,7 @@ def test_cli_discovers_from_a_cluster(kubeconfig: Path) -> None:
 
 
 def test_cli_uses_kubeconfig_from_the_environment(kubeconfig: Path) -> None:
-    result = _cli(
+    result = run_cli(
         "discover",
         "--source",
         "kubernetes",
@@ -161,7 +144,7 @@ def test_cli_uses_kubeconfig_from_the_environment(kubeconfig: Path) -> None:
 
 def test_cli_forbidden_is_one_line_exit_1(cluster: FakeCluster, kubeconfig: Path) -> None:
     cluster.forbidden.add("openstack")
-    result = _cli(
+    result = run_cli(
         "discover", "--source", "kubernetes", "--kubeconfig", str(kubeconfig), "--context", "test"
     )
     assert result.returncode == 1

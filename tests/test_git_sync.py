@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import shutil
-import subprocess
-import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -23,10 +20,10 @@ from nexus_gitops.errors import GitError, OwnershipError
 from tests.conftest import (
     EXAMPLE_CONFIG,
     EXAMPLE_SNAPSHOT,
-    SOURCE_DATE_EPOCH,
     TODAY,
     git,
     repo_state,
+    run_cli,
 )
 
 IDENTITY = Identity("Sync Bot", "sync-bot@example.com")
@@ -283,25 +280,13 @@ class _RecordingGitServer(BaseHTTPRequestHandler):
         pass
 
 
-def _cli(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    base = {"PATH": os.environ["PATH"], "SOURCE_DATE_EPOCH": SOURCE_DATE_EPOCH}
-    return subprocess.run(
-        [sys.executable, "-m", "nexus_gitops", *args],
-        capture_output=True,
-        text=True,
-        env={**base, **(env or {})},
-        check=False,
-        timeout=120,
-    )
-
-
 def test_token_is_sent_as_header_and_never_shown(tmp_path: Path) -> None:
     server = HTTPServer(("127.0.0.1", 0), _RecordingGitServer)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
         url = f"http://user:url-secret@127.0.0.1:{server.server_port}/repo.git"
-        result = _cli(
+        result = run_cli(
             "sync",
             "--source",
             str(EXAMPLE_SNAPSHOT),
@@ -333,29 +318,12 @@ def test_cli_sync_ignores_the_machines_git_config(
     hooks = work / ".git" / "hooks"
     (hooks / "pre-commit").write_text("#!/bin/sh\nexit 1\n")
     (hooks / "pre-commit").chmod(0o755)
-    first = _cli(
-        "sync",
-        "--source",
-        str(EXAMPLE_SNAPSHOT),
-        "--config",
-        str(EXAMPLE_CONFIG),
-        "--repo",
-        str(work),
-        env={"HOME": str(home)},
-    )
+    args = ["sync", "--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG)]
+    first = run_cli(*args, "--repo", str(work), env={"HOME": str(home)})
     assert first.returncode == 0, first.stderr
     assert first.stdout.startswith("committed ") and "pushed to origin/main" in first.stdout
     assert git(work, "log", "-1", "--format=%an <%ae>") == (
         "nexus-gitops <nexus-gitops@example.com>"
     )
-    second = _cli(
-        "sync",
-        "--source",
-        str(EXAMPLE_SNAPSHOT),
-        "--config",
-        str(EXAMPLE_CONFIG),
-        "--repo",
-        str(work),
-        env={"HOME": str(home)},
-    )
+    second = run_cli(*args, "--repo", str(work), env={"HOME": str(home)})
     assert second.returncode == 0 and second.stdout.startswith("up to date")

@@ -60,22 +60,7 @@ class Recognition:
     skipped: tuple[Skip, ...]
 
 
-@dataclass(frozen=True)
-class _Overrides:
-    """Overrides read from annotations, before the config's are laid over them."""
-
-    expose: bool | None = None
-    path: str | None = None
-    hosts: tuple[str, ...] = ()
-    service_type: str | None = None
-    port: int | str | None = None
-
-    @property
-    def claims(self) -> bool:
-        return bool(self.path or self.hosts or self.service_type or self.port)
-
-
-def _annotation_overrides(annotations: Mapping[str, str]) -> _Overrides:
+def _annotation_overrides(annotations: Mapping[str, str]) -> ServiceOverride:
     """Parse the ``nexus-gitops.io/*`` annotations; raises :class:`InvalidValue`."""
     for key in annotations:
         if key.startswith(ANNOTATION_PREFIX) and key not in KNOWN_ANNOTATIONS:
@@ -96,7 +81,7 @@ def _annotation_overrides(annotations: Mapping[str, str]) -> _Overrides:
     parsed_port: int | str | None = None
     if port is not None:
         parsed_port = port_number(int(port)) if port.isdigit() else port_name(port)
-    return _Overrides(
+    return ServiceOverride(
         expose=boolean_text(expose, EXPOSE) if expose is not None else None,
         path=path_prefix(path) if path is not None else None,
         hosts=parsed_hosts,
@@ -144,12 +129,14 @@ def _backend_https(port: ServicePort) -> bool:
     return port.name == "https" or (port.app_protocol or "").lower() == "https" or port.port == 443
 
 
-def _layer(config: ServiceOverride | None, annotations: _Overrides) -> tuple[_Overrides, Trust]:
+def _layer(
+    config: ServiceOverride | None, annotations: ServiceOverride
+) -> tuple[ServiceOverride, Trust]:
     """Lay config overrides over annotation ones; say whose claims the result carries."""
     if config is None:
         trust = Trust.ANNOTATION if annotations.claims else Trust.RECOGNISED
         return annotations, trust
-    merged = _Overrides(
+    merged = ServiceOverride(
         expose=config.expose if config.expose is not None else annotations.expose,
         path=config.path or annotations.path,
         hosts=config.hosts or annotations.hosts,
