@@ -205,7 +205,7 @@ def sync(
     where = f", pushed to {outcome.commit.pushed_to}" if outcome.commit.pushed_to else ""
     click.echo(
         f"committed {outcome.commit.commit[:12]} on {outcome.commit.branch}{where}: "
-        f"{outcome.summary.headline.split('(')[1].rstrip(')')} routes"
+        f"{outcome.summary.counts} routes"
     )
 
 
@@ -221,3 +221,14 @@ def main() -> None:
     except NexusError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(1)
+    except Exception as exc:
+        # A bug, not a user error. Its message may carry data from the cluster or the
+        # repository, so only its type is shown unless debugging was asked for.
+        if os.environ.get("NEXUS_GITOPS_DEBUG"):
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__} (hint: run again with "
+            "NEXUS_GITOPS_DEBUG=1 for the traceback, and report it)",
+            err=True,
+        )
+        sys.exit(70)

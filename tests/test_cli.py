@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -169,3 +172,25 @@ def test_demo_command_from_the_readme(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("committed ") and "+13 -0 ~0 routes" in result.stdout
     assert git(repo, "log", "--format=%s") == "nexus-gitops: sync routes (+13 -0 ~0)"
+
+
+def test_internal_errors_are_one_line_without_data(tmp_path: Path) -> None:
+    """A bug must not dump a traceback (with whatever data it holds) into CI logs."""
+    code = (
+        "import nexus_gitops.commands as c, nexus_gitops.cli as cli\n"
+        "def boom(*a, **k):\n    raise RuntimeError('secret-looking detail')\n"
+        "c.plan_state = boom\n"
+        "import sys\n"
+        f"sys.argv = ['nexus-gitops', 'discover', '--source', {str(EXAMPLE_SNAPSHOT)!r}]\n"
+        "cli.main()\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": os.environ["PATH"]},
+    )
+    assert result.returncode == 70
+    assert result.stderr.startswith("internal error: RuntimeError (hint:")
+    assert "secret-looking" not in result.stderr and "Traceback" not in result.stderr

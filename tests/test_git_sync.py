@@ -327,3 +327,15 @@ def test_cli_sync_ignores_the_machines_git_config(
     )
     second = run_cli(*args, "--repo", str(work), env={"HOME": str(home)})
     assert second.returncode == 0 and second.stdout.startswith("up to date")
+
+
+def test_pushes_to_the_upstream_branch_by_its_own_name(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
+    remote, work = remote_and_clone
+    git(work, "push", "-q", "origin", "main:production")
+    git(work, "branch", "-q", "--set-upstream-to=origin/production")
+    outcome = _sync(example_config, example_source, work)
+    assert outcome.commit is not None and outcome.commit.pushed_to == "origin/production"
+    assert git(remote, "rev-parse", "production") == outcome.commit.commit
+    assert git(remote, "rev-parse", "main") != outcome.commit.commit

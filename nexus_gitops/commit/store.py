@@ -93,11 +93,14 @@ class GitStore:
         remote: str | None,
         update_work_tree: bool,
         base: str | None = None,
+        remote_ref: str | None = None,
     ) -> None:
         self.git = git
         self.subdir = subdir
         self.branch = branch
         self.remote = remote
+        self.remote_ref = remote_ref or f"refs/heads/{branch}"
+        """The branch on the remote that this one pushes to (its upstream's name may differ)."""
         self._update_work_tree = update_work_tree
         self.head = self._head()
         """The branch's commit now: the expected old value of the compare-and-swap."""
@@ -144,7 +147,7 @@ class GitStore:
         pushed_to = None
         if self.remote is not None:
             self._push(new)
-            pushed_to = f"{self.remote}/{self.branch}"
+            pushed_to = f"{self.remote}/{self.remote_ref.removeprefix('refs/heads/')}"
         self.git.run(
             "update-ref",
             "-m",
@@ -200,14 +203,14 @@ class GitStore:
     def _push(self, commit: str) -> None:
         assert self.remote is not None
         result = self.git.run(
-            "push", "--porcelain", self.remote, f"{commit}:refs/heads/{self.branch}", check=False
+            "push", "--porcelain", self.remote, f"{commit}:{self.remote_ref}", check=False
         )
         if result.returncode == 0:
             return
         output = (result.stdout + result.stderr).decode(errors="replace")
         if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
             raise PushRejected(
-                f"push to {self.remote}/{self.branch} was rejected: the branch has new commits",
+                f"push to {self.remote} {self.remote_ref} was rejected: it has new commits",
                 hint="update the checkout (git pull) and run again",
             )
         raise GitError(self.git.describe_failure(("push", self.remote), result))
@@ -249,17 +252,23 @@ def open_repository(
             f"--repo {spec} has uncommitted changes under {subdir}",
             hint="commit or discard them; nexus-gitops never overwrites local edits",
         )
-    yield GitStore(git, subdir, current, _remote_of(git, current), update_work_tree=True)
+    remote, remote_ref = _upstream_of(git, current)
+    yield GitStore(git, subdir, current, remote, update_work_tree=True, remote_ref=remote_ref)
 
 
-def _remote_of(git: Git, branch: str) -> str | None:
-    """The branch's upstream remote, else ``origin`` when there is one, else no push."""
-    configured = git.run("config", "--get", f"branch.{branch}.remote", check=False)
-    name = configured.stdout.decode().strip()
-    if name and name != ".":
-        return name
-    remotes = git.out("remote").split()
-    return "origin" if "origin" in remotes else None
+def _upstream_of(git: Git, branch: str) -> tuple[str | None, str | None]:
+    """Where the branch pushes: its upstream remote and branch (the names may differ, e.g.
+    ``main`` tracking ``origin/production``), else ``origin`` under the same branch name when
+    there is an ``origin``, else nowhere."""
+
+    def setting(key: str) -> str:
+        result = git.run("config", "--get", f"branch.{branch}.{key}", check=False)
+        return result.stdout.decode().strip()
+
+    remote = setting("remote")
+    if remote and remote != ".":
+        return remote, setting("merge") or None
+    return ("origin" if "origin" in git.out("remote").split() else None), None
 
 
 def _clone(

@@ -22,9 +22,12 @@ class ChangeSummary:
     other: tuple[str, ...]
 
     @property
+    def counts(self) -> str:
+        return f"+{len(self.added)} -{len(self.removed)} ~{len(self.changed)}"
+
+    @property
     def headline(self) -> str:
-        counts = f"+{len(self.added)} -{len(self.removed)} ~{len(self.changed)}"
-        return f"nexus-gitops: sync routes ({counts})"
+        return f"nexus-gitops: sync routes ({self.counts})"
 
 
 def describe_ingress(content: bytes) -> str | None:
