@@ -186,7 +186,7 @@ def recognise_service(service: KubeService, config: Config) -> Api | Skip:
     try:
         port = _choose_port(service, wanted.port, component.port)
     except InvalidValue as exc:
-        return Skip(service.ref, str(exc), problem=wanted.port is not None or recognised is None)
+        return Skip(service.ref, str(exc), problem=True)  # an API that should be routed is not
     return Api(
         namespace=service.namespace,
         service=service.name,
