@@ -18,7 +18,7 @@ from nexus_gitops.config import Config
 from nexus_gitops.discover import Source
 from nexus_gitops.discover.address import IngressAddress, ingress_address
 from nexus_gitops.discover.recognise import recognise
-from nexus_gitops.model import Api, DesiredState
+from nexus_gitops.model import DesiredState
 from nexus_gitops.plan.files import FilePlan, plan_files
 from nexus_gitops.plan.routes import plan_routes
 from nexus_gitops.plan.serials import assign_serials
@@ -34,7 +34,6 @@ DEFAULT_IDENTITY = Identity("nexus-gitops", "nexus-gitops@users.noreply.localhos
 class Discovery:
     source: str
     address: IngressAddress
-    apis: tuple[Api, ...]
     desired: DesiredState
 
 
@@ -60,9 +59,7 @@ def plan_state(config: Config, source: Source) -> Discovery:
         sorted((*listing.problems, *recognition.skipped, *conflicts), key=lambda s: s.ref)
     )
     desired = DesiredState(address.ip, routes, zones, skipped, unpublished)
-    routed = {(r.namespace, r.service) for r in routes}
-    apis = tuple(a for a in recognition.apis if (a.namespace, a.service) in routed)
-    return Discovery(source.description, address, apis, desired)
+    return Discovery(source.description, address, desired)
 
 
 def _render_against(

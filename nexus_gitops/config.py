@@ -48,11 +48,6 @@ class ServiceOverride:
     service_type: str | None = None
     port: int | str | None = None
 
-    @property
-    def claims(self) -> bool:
-        """Whether it claims anything a route is made of (beyond switching it on or off)."""
-        return bool(self.path or self.hosts or self.service_type or self.port)
-
 
 @dataclass(frozen=True)
 class DiscoveryConfig:

@@ -20,6 +20,7 @@ KEYSTONE = Api("openstack", "keystone-api", 5000, "identity", "keystone", "ident
 CINDER = Api("openstack", "cinder-api", 8776, "block-storage", "cinder", "volumev3")
 NOVNC = Api("openstack", "nova-novncproxy", 6080, "novncproxy", "novncproxy", "novncproxy")
 PREFIX = "nginx.ingress.kubernetes.io/"
+ANNOTATED = Trust.ANNOTATION
 
 
 def _names(routes: tuple[Route, ...]) -> list[str]:
@@ -68,7 +69,7 @@ def test_extra_hosts_get_a_host_route_in_path_style() -> None:
 CONFLICTS = [
     (
         "annotation cannot take keystone's prefix",
-        [KEYSTONE, Api("openstack", "evil", 80, "x", "evil", "identity", trust=Trust.ANNOTATION)],
+        [KEYSTONE, Api("openstack", "evil", 80, "x", "evil", "identity", prefix_trust=ANNOTATED)],
         "openstack/evil",
         "path /identity is already taken by openstack/keystone-api",
     ),
@@ -84,7 +85,7 @@ CONFLICTS = [
                 "evil",
                 "evil",
                 extra_hosts=("openstack.openstack.svc.cluster.local", "keystone.openstack"),
-                trust=Trust.ANNOTATION,
+                hosts_trust=ANNOTATED,
             ),
         ],
         "openstack/evil",
@@ -92,7 +93,10 @@ CONFLICTS = [
     ),
     (
         "config outranks recognition",
-        [KEYSTONE, dataclasses.replace(KEYSTONE, service="keystone-v2", trust=Trust.CONFIG)],
+        [
+            KEYSTONE,
+            dataclasses.replace(KEYSTONE, service="keystone-v2", prefix_trust=Trust.CONFIG),
+        ],
         "openstack/keystone-api",
         "already taken by openstack/keystone-v2",
     ),
@@ -104,6 +108,26 @@ CONFLICTS = [
         ],
         "zeta/keystone-api",
         "already taken by alpha/keystone-api",
+    ),
+    (
+        "extra hosts on keystone do not weaken its prefix",
+        [
+            dataclasses.replace(
+                KEYSTONE, extra_hosts=("keystone.example.com",), hosts_trust=ANNOTATED
+            ),
+            Api("aaa", "aaa-api", 80, "x", "aaa", "identity", prefix_trust=ANNOTATED),
+        ],
+        "aaa/aaa-api",
+        "path /identity is already taken by openstack/keystone-api",
+    ),
+    (
+        "an annotated service type weakens the name, not a configured prefix",
+        [
+            dataclasses.replace(KEYSTONE, name_trust=ANNOTATED, prefix_trust=Trust.CONFIG),
+            Api("aaa", "aaa-api", 80, "x", "aaa", "identity"),
+        ],
+        "aaa/aaa-api",
+        "path /identity is already taken by openstack/keystone-api",
     ),
 ]
 
@@ -121,10 +145,40 @@ def test_conflicts(apis: list[Api], loser: str, reason: str | None) -> None:
     assert all(f"{r.namespace}/{r.service}" != loser for r in routes)
 
 
+def test_only_a_routed_api_can_beat_another() -> None:
+    """glance-v2 loses /image to glance-api but beats glance-api's annotated host; glance-api
+    then loses its host to cinder. glance-v2, beaten only by a skipped API, keeps /image."""
+    glance = Api(
+        "openstack",
+        "glance-api",
+        9292,
+        "image",
+        "glance",
+        "image",
+        extra_hosts=("volume.example.com",),
+        hosts_trust=ANNOTATED,
+    )
+    glance_v2 = Api(
+        "openstack", "glance-v2", 9292, "image", "glance2", "image", prefix_trust=ANNOTATED
+    )
+    cinder = dataclasses.replace(
+        CINDER, extra_hosts=("volume.example.com",), hosts_trust=Trust.CONFIG
+    )
+    routes, skipped = plan_routes([glance, glance_v2, cinder], config())
+    assert [(s.ref, s.reason) for s in skipped] == [
+        ("openstack/glance-api", "host volume.example.com is already taken by openstack/cinder-api")
+    ]
+    assert {(r.service, r.kind) for r in routes} == {
+        ("cinder-api", RouteKind.PATH),
+        ("cinder-api", RouteKind.HOST),
+        ("glance-v2", RouteKind.PATH),
+    }
+
+
 def test_nameserver_name_is_reserved() -> None:
     cfg = config(routing={"style": "host"})
     api = dataclasses.replace(
-        CINDER, extra_hosts=("ns.openstack.svc.cluster.local",), trust=Trust.ANNOTATION
+        CINDER, extra_hosts=("ns.openstack.svc.cluster.local",), hosts_trust=ANNOTATED
     )
     routes, skipped = plan_routes([api], cfg, nameserver_names(cfg))
     assert not routes and "name server" in skipped[0].reason

@@ -211,7 +211,38 @@ def test_annotations_override_and_lower_trust() -> None:
     assert isinstance(api, Api)
     assert api.prefix == "block-storage"
     assert api.extra_hosts == ("block.example.com", "volume.example.com")
-    assert api.trust is Trust.ANNOTATION
+    assert (api.name_trust, api.prefix_trust, api.hosts_trust) == (
+        Trust.RECOGNISED,
+        Trust.ANNOTATION,
+        Trust.ANNOTATION,
+    )
+
+
+def test_annotated_hosts_leave_the_recognised_prefix_trusted() -> None:
+    item = service(
+        "keystone-api",
+        ports=[("ks-pub", 5000)],
+        annotations={
+            "nexus-gitops.io/hosts": "keystone.example.com",
+            "nexus-gitops.io/port": "5000",
+        },
+    )
+    api = recognise_service(item, DEFAULT)
+    assert isinstance(api, Api)
+    assert (api.name_trust, api.prefix_trust, api.hosts_trust) == (
+        Trust.RECOGNISED,
+        Trust.RECOGNISED,
+        Trust.ANNOTATION,
+    )
+
+
+@pytest.mark.parametrize("port", ["²", "٣", "5000x", "-1", "65536"])
+def test_odd_port_annotations_skip_instead_of_crashing(port: str) -> None:
+    item = service(
+        "keystone-api", ports=[("ks-pub", 5000)], annotations={"nexus-gitops.io/port": port}
+    )
+    outcome = recognise_service(item, DEFAULT)
+    assert isinstance(outcome, Skip) and outcome.problem
 
 
 def test_annotation_exposes_an_unrecognised_service() -> None:
@@ -246,7 +277,7 @@ def test_config_override_wins_over_annotation() -> None:
     api = recognise_service(item, cfg)
     assert isinstance(api, Api)
     assert api.prefix == "volume"
-    assert api.trust is Trust.CONFIG
+    assert api.prefix_trust is Trust.CONFIG
 
 
 def test_config_can_hide_a_recognised_api() -> None:

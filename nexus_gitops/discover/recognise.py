@@ -80,7 +80,9 @@ def _annotation_overrides(annotations: Mapping[str, str]) -> ServiceOverride:
         parsed_hosts = tuple(hostname(part, f"{HOSTS} entry") for part in parts)
     parsed_port: int | str | None = None
     if port is not None:
-        parsed_port = port_number(int(port)) if port.isdigit() else port_name(port)
+        # isdigit() also accepts digits such as "²" that int() refuses: ASCII only.
+        is_number = port.isascii() and port.isdigit()
+        parsed_port = port_number(int(port)) if is_number else port_name(port)
     return ServiceOverride(
         expose=boolean_text(expose, EXPOSE) if expose is not None else None,
         path=path_prefix(path) if path is not None else None,
@@ -103,7 +105,8 @@ def _http_ports(ports: Iterable[ServicePort]) -> list[ServicePort]:
 def _choose_port(
     service: KubeService, wanted: int | str | None, default: int | None
 ) -> ServicePort:
-    """Pick the API port: the override, else the API's usual port, else the one HTTP port."""
+    """Pick the API port: the override, else the only HTTP port, else the API's usual port,
+    else the one with a conventional name."""
     candidates = _http_ports(service.ports)
     if wanted is not None:
         for port in candidates:
@@ -131,11 +134,17 @@ def _backend_https(port: ServicePort) -> bool:
 
 def _layer(
     config: ServiceOverride | None, annotations: ServiceOverride
-) -> tuple[ServiceOverride, Trust]:
-    """Lay config overrides over annotation ones; say whose claims the result carries."""
-    if config is None:
-        trust = Trust.ANNOTATION if annotations.claims else Trust.RECOGNISED
-        return annotations, trust
+) -> tuple[ServiceOverride, dict[str, Trust]]:
+    """Lay config overrides over annotation ones, and say where each claimed field came from."""
+    config = config or ServiceOverride()
+    sources = {
+        field: Trust.CONFIG
+        if getattr(config, field)
+        else Trust.ANNOTATION
+        if getattr(annotations, field)
+        else Trust.RECOGNISED
+        for field in ("path", "hosts", "service_type")
+    }
     merged = ServiceOverride(
         expose=config.expose if config.expose is not None else annotations.expose,
         path=config.path or annotations.path,
@@ -143,13 +152,7 @@ def _layer(
         service_type=config.service_type or annotations.service_type,
         port=config.port or annotations.port,
     )
-    from_annotation = (
-        (annotations.path and not config.path)
-        or (annotations.hosts and not config.hosts)
-        or (annotations.service_type and not config.service_type)
-        or (annotations.port and not config.port)
-    )
-    return merged, Trust.ANNOTATION if from_annotation else Trust.CONFIG
+    return merged, sources
 
 
 def recognise_service(service: KubeService, config: Config) -> Api | Skip:
@@ -164,7 +167,7 @@ def recognise_service(service: KubeService, config: Config) -> Api | Skip:
         from_annotations = _annotation_overrides(service.annotations)
     except InvalidValue as exc:
         return Skip(service.ref, f"invalid annotation: {exc}", problem=True)
-    wanted, trust = _layer(config.override_for(service.namespace, service.name), from_annotations)
+    wanted, sources = _layer(config.override_for(service.namespace, service.name), from_annotations)
 
     recognised, why_not = recognise_service_name(service.name)
     component: Component | None = recognised
@@ -196,7 +199,9 @@ def recognise_service(service: KubeService, config: Config) -> Api | Skip:
         prefix=wanted.path or component.prefix,
         extra_hosts=tuple(sorted(set(wanted.hosts))),
         backend_https=_backend_https(port),
-        trust=trust,
+        name_trust=sources["service_type"],
+        prefix_trust=sources["path"] if wanted.path else sources["service_type"],
+        hosts_trust=sources["hosts"],
     )
 
 

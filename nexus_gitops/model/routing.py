@@ -8,11 +8,12 @@ from dataclasses import dataclass, field
 
 
 class Trust(enum.IntEnum):
-    """Where an API's claims (prefix, hosts) came from; lower wins a conflict.
+    """Where a claim (a route name, a prefix, a host) came from; lower wins a conflict.
 
     The operator's config outranks built-in recognition, which outranks Service annotations,
     because anyone who may create a Service may write annotations: an annotation must never be
-    able to take ``/identity`` away from Keystone.
+    able to take ``/identity`` away from Keystone. Trust is kept per claim, so annotating extra
+    hosts on Keystone does not weaken its hold on ``/identity``.
     """
 
     CONFIG = 0
@@ -32,7 +33,11 @@ class Api:
     prefix: str
     extra_hosts: tuple[str, ...] = ()
     backend_https: bool = False
-    trust: Trust = Trust.RECOGNISED
+    name_trust: Trust = Trust.RECOGNISED
+    """Of the route name and the host names made from it (set by the service type)."""
+    prefix_trust: Trust = Trust.RECOGNISED
+    hosts_trust: Trust = Trust.RECOGNISED
+    """Of ``extra_hosts``."""
 
     @property
     def ref(self) -> str:
@@ -65,6 +70,9 @@ class Route:
     service_type: str
     prefix: str | None = None
     hosts: tuple[str, ...] = ()
+    dns_names: tuple[str, ...] = ()
+    """The hosts that are DNS names; openstack-helm's short forms (``keystone``,
+    ``keystone.openstack``) are Ingress hosts for in-cluster clients only."""
     annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property

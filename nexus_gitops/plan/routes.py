@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 
 from nexus_gitops.config import Config, Style
 from nexus_gitops.discover.catalog import CONSOLE_TYPES, UPLOAD_TYPES
-from nexus_gitops.model import Api, Route, RouteKind, Skip
+from nexus_gitops.model import Api, Route, RouteKind, Skip, Trust
 from nexus_gitops.validate.annotations import NGINX_PREFIX
 
 UPLOAD_TUNING = {"proxy-body-size": "0", "proxy-request-buffering": "off"}
@@ -40,50 +40,91 @@ def tuning(api: Api, config: Config) -> dict[str, str]:
     return dict(sorted(result.items()))
 
 
+def short_forms(api: Api) -> tuple[str, str]:
+    """openstack-helm's in-cluster host names (``keystone``, ``keystone.openstack``): Ingress
+    hosts, never DNS names."""
+    return api.route_name, f"{api.route_name}.{api.namespace}"
+
+
 def host_names(api: Api, config: Config) -> tuple[str, ...]:
-    """openstack-helm's host rules for an API, plus its public name and any extra hosts."""
-    name, ns = api.route_name, api.namespace
-    hosts = [name, f"{name}.{ns}", f"{name}.{ns}.svc.{config.routing.cluster_domain}"]
-    if config.routing.public_domain:
-        hosts.append(f"{api.service_type}.{config.routing.public_domain}")
-    return tuple(dict.fromkeys([*hosts, *api.extra_hosts]))
+    """The host rules of an API: openstack-helm's names and its public name in the host styles,
+    and its extra hosts in every style."""
+    generated: list[str] = []
+    if config.routing.style in (Style.HOST, Style.BOTH):
+        generated = [
+            *short_forms(api),
+            f"{api.route_name}.{api.namespace}.svc.{config.routing.cluster_domain}",
+        ]
+        if config.routing.public_domain:
+            generated.append(f"{api.service_type}.{config.routing.public_domain}")
+    return tuple(dict.fromkeys([*generated, *api.extra_hosts]))
 
 
-def _claims(api: Api, config: Config, style: Style) -> list[str]:
-    claims = [f"route name {api.route_name!r}"]
-    if style in (Style.PATH, Style.BOTH):
-        claims.append(f"path /{api.prefix}")
-    hosts = host_names(api, config) if style in (Style.HOST, Style.BOTH) else api.extra_hosts
-    claims.extend(f"host {host}" for host in hosts)
+def _claims(api: Api, config: Config) -> dict[str, Trust]:
+    """Everything an API's routes would take, each with the trust of where it came from."""
+    claims = {f"route name {api.route_name!r}": api.name_trust}
+    if config.routing.style in (Style.PATH, Style.BOTH):
+        claims[f"path /{api.prefix}"] = api.prefix_trust
+    for host in host_names(api, config):
+        trust = api.hosts_trust if host in api.extra_hosts else api.name_trust
+        claims[f"host {host}"] = min(trust, claims.get(f"host {host}", trust))
     return claims
+
+
+Rank = tuple[int, str, str]
+RESERVED: Rank = (-1, "", "")
 
 
 def plan_routes(
     apis: Iterable[Api], config: Config, reserved: Mapping[str, str] | None = None
 ) -> tuple[tuple[Route, ...], tuple[Skip, ...]]:
-    """Decide the routes. When two APIs claim the same prefix, host or name, the one with the
-    stronger trust (config > recognised > annotation) wins, then the first by namespace/name;
-    the loser is skipped whole and reported, never half-routed.
+    """Decide the routes. Each claim (route name, prefix, host) goes to the claimant with the
+    stronger trust for that claim (config > recognised > annotation), then the first by
+    namespace/name. An API that loses any claim is skipped whole and reported, never
+    half-routed; an API is only ever beaten by one that is itself routed.
 
     ``reserved`` maps claims that are already taken (the zones' name server names) to their owner.
     """
-    style = config.routing.style
-    owners: dict[str, str] = dict(reserved or {})
-    routes: list[Route] = []
+    active = {api.ref: api for api in apis}
+    claims = {ref: _claims(api, config) for ref, api in active.items()}
     skipped: list[Skip] = []
-    for api in sorted(apis, key=lambda a: (a.trust, a.namespace, a.service)):
-        claims = _claims(api, config, style)
-        taken = [(claim, owners[claim]) for claim in claims if claim in owners]
-        if taken:
-            claim, owner = taken[0]
-            skipped.append(Skip(api.ref, f"{claim} is already taken by {owner}", problem=True))
-            continue
-        owners.update(dict.fromkeys(claims, api.ref))
-        routes.extend(_routes_for(api, config, style))
-    return tuple(sorted(routes, key=lambda r: (r.name, r.kind))), tuple(skipped)
+    while True:
+        owners: dict[str, tuple[Rank, str]] = {
+            claim: (RESERVED, owner) for claim, owner in (reserved or {}).items()
+        }
+        for ref, api in active.items():
+            for claim, trust in claims[ref].items():
+                rank = (int(trust), api.namespace, api.service)
+                if claim not in owners or rank < owners[claim][0]:
+                    owners[claim] = (rank, ref)
+        lost = {
+            ref: [(claim, owners[claim][1]) for claim in claims[ref] if owners[claim][1] != ref]
+            for ref in sorted(active)
+        }
+        losers = [ref for ref, lost_claims in lost.items() if lost_claims]
+        if not losers:
+            break
+        # Settle first the APIs beaten by a winner of everything (or a reserved name): a claim
+        # must not be lost to an API that is skipped itself for losing another claim.
+        settled = {ref for ref, lost_claims in lost.items() if not lost_claims}
+        settled.update((reserved or {}).values())
+        beaten = [ref for ref in losers if any(w in settled for _, w in lost[ref])]
+        if not beaten:
+            # A cycle: each loser is beaten only by other losers. Skip one, the API whose
+            # strongest claim is weakest (last by namespace/name on a tie), and look again.
+            beaten = [max(losers, key=lambda ref: (min(claims[ref].values()), ref))]
+        for ref in beaten:
+            claim, winner = next(((c, w) for c, w in lost[ref] if w in settled), lost[ref][0])
+            skipped.append(Skip(ref, f"{claim} is already taken by {winner}", problem=True))
+            del active[ref]
+    routes = [route for api in active.values() for route in _routes_for(api, config)]
+    return (
+        tuple(sorted(routes, key=lambda r: (r.name, r.kind))),
+        tuple(sorted(skipped, key=lambda s: s.ref)),
+    )
 
 
-def _routes_for(api: Api, config: Config, style: Style) -> list[Route]:
+def _routes_for(api: Api, config: Config) -> list[Route]:
     path_route = Route(
         kind=RouteKind.PATH,
         name=f"{api.route_name}-path",
@@ -94,8 +135,8 @@ def _routes_for(api: Api, config: Config, style: Style) -> list[Route]:
         prefix=api.prefix,
         annotations=tuning(api, config),
     )
-    routes = [path_route] if style in (Style.PATH, Style.BOTH) else []
-    hosts = host_names(api, config) if style in (Style.HOST, Style.BOTH) else api.extra_hosts
+    routes = [path_route] if config.routing.style in (Style.PATH, Style.BOTH) else []
+    hosts = host_names(api, config)
     if hosts:
         routes.append(
             dataclasses.replace(
@@ -104,6 +145,7 @@ def _routes_for(api: Api, config: Config, style: Style) -> list[Route]:
                 name=f"{api.route_name}-host",
                 prefix=None,
                 hosts=hosts,
+                dns_names=tuple(h for h in hosts if h not in short_forms(api)),
             )
         )
     return routes

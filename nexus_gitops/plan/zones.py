@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from nexus_gitops.config import Config, Style
+from nexus_gitops.config import Config
 from nexus_gitops.model import Record, Route, RouteKind, Zone
 from nexus_gitops.validate.names import subdomain_of
 
@@ -29,22 +29,11 @@ def nameserver_names(config: Config) -> dict[str, str]:
 
 
 def published_names(routes: Iterable[Route], config: Config) -> list[str]:
-    """Fully qualified names clients will use: the shared path host and every dotted host.
-
-    openstack-helm's short forms (``keystone``, ``keystone.openstack``) are Ingress hosts for
-    clients inside the cluster; they are not DNS names and are never published.
-    """
+    """Fully qualified names clients will use: the shared path host and each route's DNS names."""
     routes = list(routes)
-    names: list[str] = []
-    if config.routing.style in (Style.PATH, Style.BOTH) and any(
-        r.kind is RouteKind.PATH for r in routes
-    ):
+    names = [name for route in routes for name in route.dns_names]
+    if any(route.kind is RouteKind.PATH for route in routes):
         names.append(config.path_host())
-    for route in routes:
-        if route.kind is RouteKind.HOST:
-            api_name = route.name.removesuffix("-host")
-            short_forms = {api_name, f"{api_name}.{route.namespace}"}
-            names.extend(host for host in route.hosts if host not in short_forms)
     return sorted(set(names))
 
 
