@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 
 from nexus_gitops.config import Config, load_config, parse_config
+from nexus_gitops.discover.manifest import service_from_manifest
 from nexus_gitops.discover.snapshot import SnapshotSource
-from nexus_gitops.model import KubeService, service_from_manifest
+from nexus_gitops.model import KubeService
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE_SNAPSHOT = ROOT / "examples" / "openstack-helm-services.yaml"

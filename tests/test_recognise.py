@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 
+from nexus_gitops.discover.manifest import service_from_manifest
 from nexus_gitops.discover.recognise import recognise, recognise_service
-from nexus_gitops.model import Api, Skip, Trust, service_from_manifest
+from nexus_gitops.model import Api, Skip, Trust
 from tests.conftest import config, manifest, service
 
 DEFAULT = config()

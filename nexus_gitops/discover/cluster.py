@@ -20,8 +20,9 @@ from kubernetes.config.config_exception import ConfigException
 from urllib3.exceptions import HTTPError
 
 from nexus_gitops.discover import Listing
+from nexus_gitops.discover.manifest import service_from_manifest
 from nexus_gitops.errors import SourceError
-from nexus_gitops.model import KubeService, Skip, service_from_manifest
+from nexus_gitops.model import KubeService, Skip
 from nexus_gitops.validate.names import InvalidValue
 
 PAGE_SIZE = 500

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from nexus_gitops.config import Config, ServiceOverride
-from nexus_gitops.discover.catalog import Component, component_for_type, official_type
-from nexus_gitops.discover.catalog import recognise_name as recognise_service_name
+from nexus_gitops.discover.service_types import Component, component_for_type, official_type
+from nexus_gitops.discover.service_types import recognise_name as recognise_service_name
 from nexus_gitops.model import Api, KubeService, ServicePort, Skip, Trust
 from nexus_gitops.validate.names import (
     InvalidValue,

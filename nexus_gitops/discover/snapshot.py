@@ -12,8 +12,9 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from nexus_gitops.discover import Listing
+from nexus_gitops.discover.manifest import service_from_manifest
 from nexus_gitops.errors import SourceError
-from nexus_gitops.model import KubeService, Skip, service_from_manifest
+from nexus_gitops.model import KubeService, Skip
 from nexus_gitops.validate.names import InvalidValue
 
 

@@ -1,6 +1,6 @@
 """The data model that crosses stage boundaries; frozen so no stage can change another's input."""
 
-from nexus_gitops.model.kube import KubeService, ServicePort, service_from_manifest
+from nexus_gitops.model.kube import KubeService, ServicePort
 from nexus_gitops.model.routing import (
     Api,
     DesiredState,
@@ -23,5 +23,4 @@ __all__ = [
     "Skip",
     "Trust",
     "Zone",
-    "service_from_manifest",
 ]

@@ -6,7 +6,7 @@ import dataclasses
 from collections.abc import Iterable, Mapping
 
 from nexus_gitops.config import Config, Style
-from nexus_gitops.discover.catalog import CONSOLE_TYPES, UPLOAD_TYPES
+from nexus_gitops.discover.service_types import CONSOLE_TYPES, UPLOAD_TYPES
 from nexus_gitops.model import Api, Route, RouteKind, Skip, Trust
 from nexus_gitops.validate.annotations import NGINX_PREFIX
 
