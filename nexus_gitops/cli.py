@@ -16,13 +16,18 @@ from typing import Any, TypeVar
 
 import click
 
-from nexus_gitops import __version__, commands
+from nexus_gitops import __version__, commands, report
 from nexus_gitops.commit.git import TOKEN_ENV
-from nexus_gitops.config import Config, load_config
+from nexus_gitops.config import Config, Policy, load_config
+from nexus_gitops.config import owner_id as owner_id_grammar
 from nexus_gitops.discover import Source, open_source
 from nexus_gitops.errors import NexusError
 from nexus_gitops.model import Skip
+from nexus_gitops.plan.guards import ALLOW_HINT
+from nexus_gitops.plan.summary import headline
+from nexus_gitops.render.state import route_fields
 from nexus_gitops.render.yaml import dump
+from nexus_gitops.validate.names import InvalidValue
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -65,11 +70,61 @@ def common_options(function: F) -> F:
     return function
 
 
+def run_options(function: F) -> F:
+    """Options of the commands that plan against committed state."""
+    options = [
+        click.option(
+            "--owner-id",
+            help="Owner id written into every file (default: git.owner_id, else the --path).",
+        ),
+        click.option(
+            "--policy",
+            type=click.Choice([p.value for p in Policy]),
+            help="sync (default), upsert-only (never delete) or create-only (only add).",
+        ),
+        click.option(
+            "--allow-deletions",
+            is_flag=True,
+            help="Commit even when a deletion guard fires (this run only).",
+        ),
+        click.option(
+            "--allow-takeover",
+            is_flag=True,
+            help="Let another Service take the claims of a committed route whose Service is gone.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
 def _load(
     source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None
 ) -> tuple[Config, Source]:
     config = load_config(config_path)
     return config, open_source(source, kubeconfig=kubeconfig, context=context)
+
+
+def _options(
+    config: Config,
+    default_owner: str,
+    owner_id: str | None,
+    policy: str | None,
+    allow_deletions: bool,
+    allow_takeover: bool,
+) -> commands.RunOptions:
+    owner = owner_id or config.git.owner_id or default_owner
+    try:
+        checked_owner = owner_id_grammar(owner)
+    except InvalidValue as exc:
+        raise NexusError(f"--owner-id: {exc}", hint="pass --owner-id explicitly") from None
+    return commands.RunOptions(
+        today=today(),
+        owner=checked_owner,
+        policy=Policy(policy) if policy else config.safety.policy,
+        allow_deletions=allow_deletions,
+        allow_takeover=allow_takeover,
+    )
 
 
 def _report(skipped: tuple[Skip, ...]) -> None:
@@ -96,56 +151,61 @@ def cli() -> None:
 def discover(
     source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None, output: str
 ) -> None:
-    """Show the OpenStack APIs found, their routes, and every Service skipped with the reason."""
+    """Show the OpenStack APIs found, their routes, and every Service skipped with the reason.
+
+    Conflicts are judged without the committed state; `plan` shows what `sync` would do.
+    """
     config, src = _load(source, config_path, kubeconfig, context)
-    found = commands.plan_state(config, src)
-    _report(found.desired.skipped)
+    found = commands.discover(config, src)
+    planned = commands.plan(found, config, {}, _options(config, "nexus", None, None, False, False))
+    desired = planned.desired
+    _report(desired.skipped)
     if output == "table":
-        click.echo(f"ingress address: {found.address.ip} ({found.address.origin})")
+        if found.address:
+            click.echo(f"ingress address: {found.address.ip} ({found.address.origin})")
         rows = [("ROUTE", "SERVICE TYPE", "BACKEND", "MATCH")]
         rows += [
-            (r.name, r.service_type, r.backend, f"/{r.prefix}" if r.prefix else ",".join(r.hosts))
-            for r in found.desired.routes
+            (
+                f"{r.namespace}/{r.name}",
+                r.service_type,
+                str(r.backend),
+                r.describe().split(" -> ", 1)[0],
+            )
+            for r in desired.routes
         ]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
             click.echo(
                 "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
             )
-        for skip in found.desired.skipped:
+        for skip in desired.skipped:
             click.echo(f"skipped {skip.ref}: {skip.reason}")
-        for name in found.desired.unpublished:
+        for name in desired.unpublished:
             click.echo(f"not in any managed zone, no DNS record: {name}")
+        for namespace in found.missing_namespaces:
+            click.echo(f"namespace {namespace}: does not exist or has no Services")
         return
     document = {
         "source": found.source,
-        "address": {"ip": found.address.ip, "origin": found.address.origin},
-        "routes": [
-            {
-                "name": r.name,
-                "kind": r.kind.value,
-                "namespace": r.namespace,
-                "service": r.service,
-                "port": r.port,
-                "serviceType": r.service_type,
-                **({"prefix": r.prefix} if r.prefix else {"hosts": list(r.hosts)}),
-            }
-            for r in found.desired.routes
-        ],
+        "address": (
+            {"ip": found.address.ip, "origin": found.address.origin} if found.address else None
+        ),
+        "routes": [route_fields(r) for r in desired.routes],
         "skipped": [
-            {"service": s.ref, "reason": s.reason, "problem": s.problem}
-            for s in found.desired.skipped
+            {"service": s.ref, "reason": s.reason, "problem": s.problem} for s in desired.skipped
         ],
-        "unpublished": list(found.desired.unpublished),
+        "unpublished": list(desired.unpublished),
+        "missingNamespaces": list(found.missing_namespaces),
     }
     if output == "json":
         click.echo(json.dumps(document, indent=2))
     else:
-        click.echo(dump(document).decode().split("\n", 1)[1], nl=False)
+        click.echo(dump(document).decode(), nl=False)
 
 
 @cli.command()
 @common_options
+@run_options
 @click.option(
     "--out",
     required=True,
@@ -153,59 +213,193 @@ def discover(
     help="Directory to write the files to.",
 )
 def render(
-    source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None, out: Path
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    owner_id: str | None,
+    policy: str | None,
+    allow_deletions: bool,
+    allow_takeover: bool,
+    out: Path,
 ) -> None:
     """Write the Ingress and DNS files to a directory, without Git."""
     config, src = _load(source, config_path, kubeconfig, context)
-    outcome = commands.render(config, src, out, today())
-    _report(outcome.discovery.desired.skipped)
+    options = _options(config, "nexus", owner_id, policy, allow_deletions, allow_takeover)
+    outcome = commands.render(config, src, out, options)
+    _report(outcome.planned.skipped)
     click.echo(
-        f"{out}: {len(outcome.plan.changes)} file(s) changed "
-        f"({len(outcome.discovery.desired.routes)} routes)"
+        f"{out}: {len(outcome.planned.files.changes)} file(s) changed "
+        f"({len(outcome.planned.desired.routes)} routes)"
     )
+
+
+def repo_options(function: F) -> F:
+    options = [
+        click.option(
+            "--repo",
+            required=True,
+            metavar="PATH_OR_URL",
+            help="A local Git checkout, or a URL to clone into a temporary directory.",
+        ),
+        click.option(
+            "--path",
+            "subdir",
+            default="nexus",
+            show_default=True,
+            help="Folder inside the repository that nexus-gitops owns.",
+        ),
+    ]
+    for option in reversed(options):
+        function = option(function)
+    return function
+
+
+def _print_plan(planned: commands.Planned, output: str) -> None:
+    if output == "json":
+        click.echo(report.as_json(planned), nl=False)
+    elif output == "markdown":
+        click.echo(report.markdown(planned), nl=False)
+    else:
+        click.echo(report.table(planned), nl=False)
+
+
+PLAN_FORMATS = click.Choice(["table", "json", "markdown"])
 
 
 @cli.command()
 @common_options
+@run_options
+@repo_options
+@click.option("-o", "--output", type=PLAN_FORMATS, default="table", show_default=True)
 @click.option(
-    "--repo",
-    required=True,
-    metavar="PATH_OR_URL",
-    help="A local Git checkout, or a URL to clone into a temporary directory.",
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when nothing would change, 2 when something would, 1 on error (as Terraform).",
 )
-@click.option(
-    "--path",
-    "subdir",
-    default="nexus",
-    show_default=True,
-    help="Folder inside the repository that nexus-gitops owns.",
-)
-def sync(
+def plan(
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    owner_id: str | None,
+    policy: str | None,
+    allow_deletions: bool,
+    allow_takeover: bool,
+    repo: str,
+    subdir: str,
+    output: str,
+    detailed_exitcode: bool,
+) -> None:
+    """Show the routes and DNS records sync would add, remove, change and take over.
+
+    Nothing is written. A guard that would refuse the sync makes the plan exit 1.
+    """
+    outcome = _sync(
+        source,
+        config_path,
+        kubeconfig,
+        context,
+        repo,
+        subdir,
+        (owner_id, policy, allow_deletions, allow_takeover),
+        dry_run=True,
+    )
+    planned = outcome.planned
+    _report(planned.skipped)
+    _print_plan(planned, output)
+    if planned.blocked:
+        raise NexusError(
+            "sync would refuse this plan: " + "; ".join(r.reason for r in planned.refusals),
+            hint=ALLOW_HINT,
+        )
+    if detailed_exitcode and not planned.files.empty:
+        sys.exit(2)
+
+
+def _sync(
     source: str,
     config_path: Path | None,
     kubeconfig: Path | None,
     context: str | None,
     repo: str,
     subdir: str,
+    run: tuple[str | None, str | None, bool, bool],
+    *,
+    dry_run: bool,
+) -> commands.Outcome:
+    config, src = _load(source, config_path, kubeconfig, context)
+    options = _options(config, subdir.strip("/"), *run)
+    identity = commands.identity_from(config, os.environ)
+    return commands.sync(
+        config,
+        src,
+        repo,
+        subdir,
+        options,
+        identity,
+        token=os.environ.get(TOKEN_ENV) or None,
+        dry_run=dry_run,
+    )
+
+
+@cli.command()
+@common_options
+@run_options
+@repo_options
+@click.option("--dry-run", is_flag=True, help="Print the plan (as `plan`) and commit nothing.")
+@click.option(
+    "-o",
+    "--output",
+    type=PLAN_FORMATS,
+    default="table",
+    show_default=True,
+    help="Format of the plan with --dry-run.",
+)
+def sync(
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    owner_id: str | None,
+    policy: str | None,
+    allow_deletions: bool,
+    allow_takeover: bool,
+    repo: str,
+    subdir: str,
+    dry_run: bool,
+    output: str,
 ) -> None:
     """Commit the Ingress and DNS files to a Git repository, and push when it has a remote.
 
     No commit is made when nothing changed. For HTTPS remotes, a token in
     $NEXUS_GITOPS_GIT_TOKEN is sent as an HTTP header and never written to disk or logs.
     """
-    config, src = _load(source, config_path, kubeconfig, context)
-    identity = commands.identity_from(config, dict(os.environ))
-    outcome = commands.sync(
-        config, src, repo, subdir, today(), identity, token=os.environ.get(TOKEN_ENV) or None
+    outcome = _sync(
+        source,
+        config_path,
+        kubeconfig,
+        context,
+        repo,
+        subdir,
+        (owner_id, policy, allow_deletions, allow_takeover),
+        dry_run=dry_run,
     )
-    _report(outcome.discovery.desired.skipped)
+    planned = outcome.planned
+    _report(planned.skipped)
+    if dry_run:
+        _print_plan(planned, output)
+        return
+    for refusal in planned.refusals:
+        click.echo(f"warning: allowed by --allow-deletions: {refusal.reason}", err=True)
+    routes = len(planned.desired.routes)
     if outcome.commit is None:
-        click.echo(f"up to date: {len(outcome.discovery.desired.routes)} routes, nothing to commit")
+        click.echo(f"up to date: {routes} routes, nothing to commit")
         return
     where = f", pushed to {outcome.commit.pushed_to}" if outcome.commit.pushed_to else ""
     click.echo(
         f"committed {outcome.commit.commit[:12]} on {outcome.commit.branch}{where}: "
-        f"{outcome.summary.counts} routes"
+        f"{headline(planned.changes).removeprefix('nexus-gitops: ')}"
     )
 
 

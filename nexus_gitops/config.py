@@ -8,6 +8,7 @@ that names its full path, because a misspelt key silently ignored is a productio
 from __future__ import annotations
 
 import enum
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,15 +18,17 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from nexus_gitops.errors import ConfigError
-from nexus_gitops.validate.annotations import nginx_annotation, nginx_annotation_key
+from nexus_gitops.model import BackendProtocol
 from nexus_gitops.validate.names import (
     InvalidValue,
+    cidr,
     dns_label,
     hostname,
     ip_address,
     path_prefix,
     port_number,
     shown,
+    size_bytes,
 )
 
 T = TypeVar("T")
@@ -35,6 +38,27 @@ class Style(enum.StrEnum):
     PATH = "path"
     HOST = "host"
     BOTH = "both"
+
+    @property
+    def paths(self) -> bool:
+        return self in (Style.PATH, Style.BOTH)
+
+    @property
+    def hosts(self) -> bool:
+        return self in (Style.HOST, Style.BOTH)
+
+
+class Policy(enum.StrEnum):
+    """What a run may do to committed routes, as external-dns's ``--policy``."""
+
+    SYNC = "sync"
+    UPSERT_ONLY = "upsert-only"
+    CREATE_ONLY = "create-only"
+
+
+TuningLayer = Mapping[str, Any]
+"""Neutral tuning fields (:class:`nexus_gitops.model.Tuning`) set by one config layer, each
+already checked; ``None`` removes what a lower layer set."""
 
 
 @dataclass(frozen=True)
@@ -84,12 +108,13 @@ class ProxyConfig:
 @dataclass(frozen=True)
 class RoutingConfig:
     style: Style = Style.PATH
+    dialect: str = "ingress-nginx"
     ingress_class: str = "openstack-nginx"
     cluster_domain: str = "cluster.local"
     public_domain: str | None = None
     path_host: str | None = None
-    annotations: Mapping[str, str] = field(default_factory=dict)
-    service_types: Mapping[str, Mapping[str, str | None]] = field(default_factory=dict)
+    tuning: TuningLayer = field(default_factory=dict)
+    service_types: Mapping[str, TuningLayer] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -107,6 +132,13 @@ class GitConfig:
     author_name: str | None = None
     author_email: str | None = None
     branch: str | None = None
+    owner_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SafetyConfig:
+    policy: Policy = Policy.SYNC
+    max_delete_percent: int = 50
 
 
 @dataclass(frozen=True)
@@ -116,13 +148,18 @@ class Config:
     routing: RoutingConfig = field(default_factory=RoutingConfig)
     dns: DnsConfig = field(default_factory=DnsConfig)
     git: GitConfig = field(default_factory=GitConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
     services: Mapping[str, ServiceOverride] = field(default_factory=dict)
 
-    def path_host(self) -> str:
-        """The one host name of the path-style endpoint (kolla-helm's ingress URI host)."""
-        if self.routing.path_host:
+    def path_host(self, namespace: str | None = None) -> str:
+        """The shared host name of a namespace's path routes (kolla-helm's ingress URI host).
+
+        ``routing.path_host`` names the primary namespace's; every other namespace (one
+        OpenStack per namespace or region) gets ``openstack.<ns>.svc.<cluster_domain>``.
+        """
+        ns = namespace or self.discovery.openstack_namespace
+        if ns == self.discovery.openstack_namespace and self.routing.path_host:
             return self.routing.path_host
-        ns = self.discovery.openstack_namespace
         return f"openstack.{ns}.svc.{self.routing.cluster_domain}"
 
     def override_for(self, namespace: str, name: str) -> ServiceOverride | None:
@@ -213,28 +250,72 @@ def _style(value: Any) -> Style:
         raise InvalidValue(f"must be path, host or both, not {shown(value)}") from None
 
 
-def _annotations(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        raise InvalidValue("must be a mapping of annotation names to values")
-    return dict(sorted(nginx_annotation(k, v) for k, v in value.items()))
+def _seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86400:
+        raise InvalidValue(f"must be a number of seconds from 1 to 86400, not {shown(value)}")
+    return value
 
 
-def _tuning(value: Any) -> dict[str, dict[str, str | None]]:
-    if not isinstance(value, Mapping):
-        raise InvalidValue("must map service types to annotation mappings")
-    result: dict[str, dict[str, str | None]] = {}
-    for service_type, given in value.items():
-        dns_label(service_type, "service type")
-        if not isinstance(given, Mapping):
-            raise InvalidValue(f"{service_type} must be a mapping of annotations")
-        entries: dict[str, str | None] = {}
-        for key, val in given.items():
-            if val is None:  # null removes a built-in default
-                entries[nginx_annotation_key(key)] = None
-            else:
-                full, checked = nginx_annotation(key, val)
-                entries[full] = checked
-        result[service_type] = entries
+def _count(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
+        raise InvalidValue(f"must be a whole number from 1 to 1000000, not {shown(value)}")
+    return value
+
+
+def _protocol(value: Any) -> BackendProtocol:
+    try:
+        return BackendProtocol(value)
+    except ValueError:
+        choices = ", ".join(p.value for p in BackendProtocol)
+        raise InvalidValue(f"must be one of {choices}, not {shown(value)}") from None
+
+
+TUNING_FIELDS: Mapping[str, Callable[[Any], Any]] = {
+    "body_limit": size_bytes,
+    "request_buffering": _bool,
+    "response_buffering": _bool,
+    "read_timeout": _seconds,
+    "send_timeout": _seconds,
+    "connect_timeout": _seconds,
+    "backend_protocol": _protocol,
+    "source_ranges": _list_of(cidr),
+    "https_redirect": _bool,
+    "rate_limit": _count,
+    "connection_limit": _count,
+}
+"""The neutral tuning keys (:class:`nexus_gitops.model.Tuning`) and the grammar of each."""
+
+
+def _tuning_layer(raw: Any, path: str, *, allow_null: bool) -> dict[str, Any]:
+    section = _Section(raw, path)
+    layer: dict[str, Any] = {}
+    for name in section.raw:
+        if name not in TUNING_FIELDS:
+            continue  # reported by done() with the list of known keys
+        if section.raw[name] is None:
+            section.used.add(name)
+            if allow_null:
+                layer[name] = None  # null removes a built-in default
+            continue
+        layer[name] = section.take(name, None, TUNING_FIELDS[name])
+    unknown = [str(k) for k in section.raw if k not in TUNING_FIELDS]
+    if unknown:
+        raise ConfigError(
+            f"config: unknown key {shown(section.key(unknown[0]))}",
+            hint=f"tuning keys are {', '.join(TUNING_FIELDS)}",
+        )
+    return layer
+
+
+def _tuning_types(raw: Any, path: str) -> dict[str, dict[str, Any]]:
+    section = _Section(raw, path)
+    result: dict[str, dict[str, Any]] = {}
+    for service_type, given in section.raw.items():
+        try:
+            dns_label(service_type, "service type")
+        except InvalidValue as exc:
+            raise ConfigError(f"config: {path}: {exc}") from None
+        result[service_type] = _tuning_layer(given, f"{path}.{service_type}", allow_null=True)
     return result
 
 
@@ -292,9 +373,16 @@ def parse_config(raw: Any) -> Config:
         ),
         public_domain=route.take("public_domain", None, lambda v: hostname(v, "public domain")),
         path_host=route.take("path_host", None, hostname),
-        annotations=route.take("annotations", {}, _annotations),
-        service_types=route.take("service_types", {}, _tuning),
+        dialect=route.take("dialect", "ingress-nginx", _dialect),
+        tuning=_tuning_layer(route.raw.get("tuning"), route.key("tuning"), allow_null=False),
+        service_types=_tuning_types(route.raw.get("service_types"), route.key("service_types")),
     )
+    route.used.update({"tuning", "service_types"})
+    if "annotations" in route.raw:
+        raise ConfigError(
+            "config: routing.annotations was replaced by routing.tuning",
+            hint="tuning now uses neutral keys such as body_limit and read_timeout (README)",
+        )
     route.done()
 
     dns_section = top.section("dns")
@@ -315,8 +403,16 @@ def parse_config(raw: Any) -> Config:
         author_name=git_section.take("author_name", None, _text),
         author_email=git_section.take("author_email", None, _email),
         branch=git_section.take("branch", None, _branch),
+        owner_id=git_section.take("owner_id", None, owner_id),
     )
     git_section.done()
+
+    safety_section = top.section("safety")
+    safety = SafetyConfig(
+        policy=safety_section.take("policy", Policy.SYNC, policy),
+        max_delete_percent=safety_section.take("max_delete_percent", 50, _percent),
+    )
+    safety_section.done()
 
     services_section = top.section("services")
     services = {
@@ -326,7 +422,44 @@ def parse_config(raw: Any) -> Config:
     services_section.used.update(services_section.raw)
     services_section.done()
     top.done()
-    return Config(discovery, ProxyConfig(ssl), routing, dns, git, services)
+    return Config(discovery, ProxyConfig(ssl), routing, dns, git, safety, services)
+
+
+def _dialect(value: Any) -> str:
+    if value != "ingress-nginx":
+        raise InvalidValue(f"must be ingress-nginx (the only output today), not {shown(value)}")
+    return "ingress-nginx"
+
+
+def _percent(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise InvalidValue(f"must be a whole number from 0 to 100, not {shown(value)}")
+    return value
+
+
+def policy(value: Any) -> Policy:
+    """``sync``, ``upsert-only`` or ``create-only`` (for the config and ``--policy``)."""
+    try:
+        return Policy(value)
+    except ValueError:
+        raise InvalidValue(
+            f"must be sync, upsert-only or create-only, not {shown(value)}"
+        ) from None
+
+
+_OWNER = re.compile(r"[A-Za-z0-9]([A-Za-z0-9._/-]{0,126}[A-Za-z0-9])?")
+
+
+def owner_id(value: Any) -> str:
+    """An owner id, as external-dns's TXT owner: letters, digits, ``. _ / -``, 128 at most.
+
+    It is written into the first line of every file, so it must be one plain token.
+    """
+    if not isinstance(value, str) or not _OWNER.fullmatch(value) or "//" in value:
+        raise InvalidValue(
+            f"owner id {shown(value)} must be letters, digits, '.', '_', '/' and '-' (128 at most)"
+        )
+    return value
 
 
 def _absolute_dir(value: Any) -> str:

@@ -44,3 +44,11 @@ class OwnershipError(NexusError):
 
 class GitError(NexusError):
     """A git operation failed; the repository was left as it was."""
+
+
+class StateError(NexusError):
+    """The committed state file in the managed folder cannot be read."""
+
+
+class GuardError(NexusError):
+    """A safety guard refused the run (mass deletion, no APIs, missing namespace)."""

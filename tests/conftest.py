@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from nexus_gitops.commands import RunOptions
 from nexus_gitops.config import Config, load_config, parse_config
 from nexus_gitops.discover.manifest import service_from_manifest
 from nexus_gitops.discover.snapshot import SnapshotSource
@@ -21,6 +22,8 @@ EXAMPLE_SNAPSHOT = ROOT / "examples" / "openstack-helm-services.yaml"
 EXAMPLE_CONFIG = ROOT / "examples" / "nexus-gitops.yaml"
 TODAY = dt.date(2026, 11, 22)
 SOURCE_DATE_EPOCH = "1795305600"  # 2026-11-22T00:00:00Z
+OPTIONS = RunOptions(TODAY, "nexus")
+"""What the CLI uses by default: today pinned, owner id from the default --path."""
 
 
 def manifest(

@@ -44,8 +44,8 @@ def _connect(kubeconfig: Path, page_size: int = 500) -> ClusterSource:
 def test_live_discovery_matches_the_snapshot(
     cluster: FakeCluster, kubeconfig: Path, example_config: Config, example_source: SnapshotSource
 ) -> None:
-    live = commands.plan_state(example_config, _connect(kubeconfig, page_size=4))
-    offline = commands.plan_state(example_config, example_source)
+    live = commands.discover(example_config, _connect(kubeconfig, page_size=4))
+    offline = commands.discover(example_config, example_source)
     assert live.desired == offline.desired
     assert live.address == offline.address
     assert live.source.startswith("cluster http://127.0.0.1:")

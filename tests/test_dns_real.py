@@ -19,14 +19,14 @@ import pytest
 from nexus_gitops import commands
 from nexus_gitops.config import Config
 from nexus_gitops.discover.snapshot import SnapshotSource
-from tests.conftest import TODAY, config, load_balancer, manifest, snapshot
+from tests.conftest import OPTIONS, config, load_balancer, manifest, snapshot
 from tests.tools import free_port, require
 
 INGRESS_IP = "172.18.30.166"
 
 
 def _render(cfg: Config, source: SnapshotSource, out: Path) -> Path:
-    commands.render(cfg, source, out, TODAY)
+    commands.render(cfg, source, out, OPTIONS)
     return out
 
 

@@ -20,6 +20,7 @@ from nexus_gitops.errors import GitError, OwnershipError
 from tests.conftest import (
     EXAMPLE_CONFIG,
     EXAMPLE_SNAPSHOT,
+    OPTIONS,
     TODAY,
     git,
     repo_state,
@@ -32,7 +33,7 @@ IDENTITY = Identity("Sync Bot", "sync-bot@example.com")
 def _sync(
     cfg: Config, source: SnapshotSource, repo: Path | str, **kwargs: object
 ) -> commands.Outcome:
-    return commands.sync(cfg, source, str(repo), "nexus", TODAY, IDENTITY, **kwargs)  # type: ignore[arg-type]
+    return commands.sync(cfg, source, str(repo), "nexus", OPTIONS, IDENTITY, **kwargs)  # type: ignore[arg-type]
 
 
 def _without(source: SnapshotSource, name: str) -> SnapshotSource:
@@ -256,7 +257,7 @@ def test_path_outside_the_repository_refused(
     _, work = remote_and_clone
     before = repo_state(work)
     with pytest.raises(GitError, match="--path"):
-        commands.sync(example_config, example_source, str(work), bad, TODAY, IDENTITY)
+        commands.sync(example_config, example_source, str(work), bad, OPTIONS, IDENTITY)
     assert repo_state(work) == before
 
 

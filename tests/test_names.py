@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from nexus_gitops.validate.annotations import nginx_annotation
+from nexus_gitops.config import parse_config
+from nexus_gitops.errors import ConfigError
+from nexus_gitops.model import BackendProtocol
 from nexus_gitops.validate.names import (
     InvalidValue,
     boolean_text,
@@ -118,32 +120,36 @@ def test_shown_escapes_newlines_and_cuts() -> None:
 @pytest.mark.parametrize(
     ("key", "value", "expected"),
     [
-        ("proxy-body-size", "0", "0"),
-        ("proxy-body-size", "10g", "10g"),
-        ("nginx.ingress.kubernetes.io/proxy-read-timeout", 3600, "3600"),
-        ("proxy-request-buffering", "off", "off"),
-        ("whitelist-source-range", "10.0.0.0/8, 192.168.1.1", "10.0.0.0/8,192.168.1.1/32"),
+        ("body_limit", "0", 0),
+        ("body_limit", 0, 0),
+        ("body_limit", "10g", 10 * 1024**3),
+        ("body_limit", "512k", 512 * 1024),
+        ("read_timeout", 3600, 3600),
+        ("request_buffering", False, False),
+        ("backend_protocol", "HTTPS", BackendProtocol.HTTPS),
+        ("source_ranges", ["10.0.0.0/8", "2001:db8::/32"], ("10.0.0.0/8", "2001:db8::/32")),
     ],
 )
-def test_nginx_annotation_accepts(key: str, value: object, expected: str) -> None:
-    full, checked = nginx_annotation(key, value)
-    assert full.startswith("nginx.ingress.kubernetes.io/")
-    assert checked == expected
+def test_tuning_accepts(key: str, value: object, expected: object) -> None:
+    assert parse_config({"routing": {"tuning": {key: value}}}).routing.tuning == {key: expected}
 
 
 @pytest.mark.parametrize(
-    ("key", "value"),
+    ("routing", "message"),
     [
-        ("configuration-snippet", "return 200;"),
-        ("server-snippet", "x"),
-        ("nginx.ingress.kubernetes.io/auth-snippet", "x"),
-        ("rewrite-target", "/"),
-        ("proxy-body-size", "1g; }"),
-        ("proxy-read-timeout", "60s"),
-        ("proxy-request-buffering", True),
-        ("backend-protocol", "FCGI"),
+        ({"tuning": {"configuration_snippet": "return 200;"}}, "unknown key"),
+        ({"tuning": {"body_limit": "1g; }"}}, "size"),
+        ({"tuning": {"body_limit": "1g\n"}}, "size"),
+        ({"tuning": {"read_timeout": "60s"}}, "seconds"),
+        ({"tuning": {"read_timeout": True}}, "seconds"),
+        ({"tuning": {"request_buffering": "off"}}, "true or false"),
+        ({"tuning": {"backend_protocol": "FCGI"}}, "one of"),
+        ({"tuning": {"source_ranges": ["10.0.0.1/8"]}}, "CIDR"),
+        ({"tuning": {"source_ranges": ["10.0.0.0/8\n"]}}, "CIDR"),
+        ({"annotations": {"server-snippet": "x"}}, "routing.tuning"),
+        ({"service_types": {"image": {"proxy-body-size": "0"}}}, "unknown key"),
     ],
 )
-def test_nginx_annotation_refuses(key: str, value: object) -> None:
-    with pytest.raises(InvalidValue):
-        nginx_annotation(key, value)
+def test_tuning_refuses(routing: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        parse_config({"routing": routing})

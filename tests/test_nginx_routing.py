@@ -15,7 +15,7 @@ from nexus_gitops.discover.snapshot import SnapshotSource
 from tests.conftest import (
     EXAMPLE_CONFIG,
     EXAMPLE_SNAPSHOT,
-    TODAY,
+    OPTIONS,
     config,
     load_balancer,
     manifest,
@@ -28,7 +28,7 @@ pytestmark = pytest.mark.slow
 
 
 def _ingresses(cfg: Config, source: SnapshotSource, out: Path) -> list[dict[str, Any]]:
-    commands.render(cfg, source, out, TODAY)
+    commands.render(cfg, source, out, OPTIONS)
     return [YAML(typ="safe").load(p.read_text()) for p in sorted((out / "ingress").iterdir())]
 
 

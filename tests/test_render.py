@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from pathlib import Path
@@ -15,13 +16,13 @@ from ruamel.yaml import YAML
 from nexus_gitops import commands
 from nexus_gitops.config import Config
 from nexus_gitops.discover.snapshot import SnapshotSource
-from tests.conftest import TODAY, config, load_balancer, manifest, snapshot
+from tests.conftest import OPTIONS, TODAY, config, load_balancer, manifest, snapshot
 
 GOLDEN = Path(__file__).parent / "golden" / "example"
 
 
 def _render(cfg: Config, source: SnapshotSource, out: Path) -> dict[str, bytes]:
-    commands.render(cfg, source, out, TODAY)
+    commands.render(cfg, source, out, OPTIONS)
     return {
         p.relative_to(out).as_posix(): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()
     }
@@ -228,7 +229,9 @@ def test_render_keeps_serial_and_removes_stale_files(
         tuple(s for s in example_source.services if s.name != "heat-cfn"),
         (),
     )
-    outcome = commands.render(example_config, fewer, out, TODAY.replace(day=23))
+    outcome = commands.render(
+        example_config, fewer, out, dataclasses.replace(OPTIONS, today=TODAY.replace(day=23))
+    )
     assert [(c.path, c.action.value) for c in outcome.plan.changes] == [
         ("kustomization.yaml", "update"),
         ("ingress/nexus-cloudformation-path.yaml", "delete"),

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from nexus_gitops.commit.git import Git, Identity, redact
-from nexus_gitops.errors import GitError
+from nexus_gitops.errors import GitError, OwnershipError
 from nexus_gitops.plan.files import Action, FilePlan
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -31,16 +31,29 @@ class PushRejected(GitError):
     """The remote branch moved on while we worked; nothing changed locally."""
 
 
+_SUBPATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
+
+
 def check_subpath(value: str) -> str:
-    """``--path``: a relative path inside the repository, never into ``.git``."""
+    """``--path``: a folder of its own inside the repository.
+
+    Never the repository itself (``.``: it would own every file), never into ``.git`` in any
+    spelling (``.GIT`` is the same folder on case-insensitive file systems), and only plain
+    characters, since the path is part of every file name git is given.
+    """
     path = PurePosixPath(value)
+    parts = path.parts
     if (
-        not value
-        or path.is_absolute()
-        or any(part in ("..", ".git") for part in path.parts)
-        or any(c in value for c in "\n\r\t\\:*?[")
+        not _SUBPATH.fullmatch(value.rstrip("/"))
+        or not parts
+        or any(part in (".", "..") for part in value.rstrip("/").split("/"))
+        or any(part.lower() == ".git" for part in parts)
     ):
-        raise GitError(f"--path {value!r} must be a relative path inside the repository")
+        raise GitError(
+            f"--path {value!r} must be a folder inside the repository, not the repository "
+            "itself or .git",
+            hint="use a folder of its own, e.g. --path nexus or --path clusters/prod/nexus",
+        )
     return str(path)
 
 
@@ -51,13 +64,20 @@ class DirectoryStore:
         self.root = root
 
     def read(self) -> dict[str, bytes]:
+        if self.root.is_symlink():
+            raise OwnershipError(f"refusing {self.root}: the output folder is a symlink")
         if not self.root.is_dir():
             return {}
-        return {
-            path.relative_to(self.root).as_posix(): path.read_bytes()
-            for path in sorted(self.root.rglob("*"))
-            if path.is_file() and not path.is_symlink()
-        }
+        files: dict[str, bytes] = {}
+        for path in sorted(self.root.rglob("*")):
+            if path.is_symlink():
+                raise OwnershipError(
+                    f"refusing {path}: a symlink in the output folder is never replaced",
+                    hint="remove it",
+                )
+            if path.is_file():
+                files[path.relative_to(self.root).as_posix()] = path.read_bytes()
+        return files
 
     def apply(self, plan: FilePlan) -> None:
         for change in plan.changes:
@@ -117,6 +137,7 @@ class GitStore:
         """The files under the managed folder as committed on the branch (not the work tree)."""
         if self.base is None:
             return {}
+        self._check_folder()
         listing = self.git.run("ls-tree", "-r", "-z", "--full-tree", self.base, "--", self.subdir)
         entries: list[tuple[str, str]] = []
         for entry in listing.stdout.split(b"\0"):
@@ -124,6 +145,12 @@ class GitStore:
                 continue
             meta, raw_path = entry.split(b"\t", 1)
             mode, kind, oid = meta.decode().split()
+            if mode == "120000":
+                raise GitError(
+                    f"refusing {raw_path.decode(errors='replace')}: a symlink in the managed "
+                    "folder could point anywhere, and is never replaced",
+                    hint="remove the symlink from the repository",
+                )
             if kind == "blob" and mode in ("100644", "100755"):
                 entries.append((raw_path.decode(), oid))
         if not entries:
@@ -140,6 +167,28 @@ class GitStore:
             files[str(PurePosixPath(path).relative_to(self.subdir))] = batch[start : start + size]
             position = start + size + 1
         return files
+
+    def _check_folder(self) -> None:
+        """``--path`` and each folder above it must be folders in the tree, not files or
+        symlinks: writing below a symlink would write wherever it points."""
+        assert self.base is not None
+        parts = PurePosixPath(self.subdir).parts
+        for depth in range(1, len(parts) + 1):
+            prefix = "/".join(parts[:depth])
+            listing = self.git.run("ls-tree", "-z", "--full-tree", self.base, "--", prefix)
+            for entry in listing.stdout.split(b"\0"):
+                if not entry:
+                    continue
+                meta, raw_path = entry.split(b"\t", 1)
+                if raw_path.decode() != prefix:
+                    continue
+                mode = meta.decode().split()[0]
+                if mode != "040000":
+                    what = "a symlink" if mode == "120000" else "a file"
+                    raise GitError(
+                        f"--path {self.subdir}: {prefix} is {what} in the repository, not a folder",
+                        hint="choose a folder of its own for --path",
+                    )
 
     def commit(self, plan: FilePlan, message: str) -> CommitResult:
         with tempfile.TemporaryDirectory(prefix="nexus-gitops-") as scratch:

@@ -21,6 +21,9 @@ class Listing:
 
     services: tuple[KubeService, ...]
     problems: tuple[Skip, ...] = ()
+    missing_namespaces: tuple[str, ...] = ()
+    """Namespaces asked for that do not exist (or hold no Service at all): a misspelt
+    namespace must not read as "every API was deleted"."""
 
 
 class Source(Protocol):

@@ -72,14 +72,18 @@ class ClusterSource:
     def list_services(self, namespaces: Sequence[str]) -> Listing:
         services: list[KubeService] = []
         problems: list[Skip] = []
+        missing: list[str] = []
         for namespace in namespaces:
-            for item in self._list_namespace(namespace):
+            items = self._list_namespace(namespace)
+            if not items:
+                missing.append(namespace)
+            for item in items:
                 try:
                     services.append(service_from_manifest(item))
                 except InvalidValue as exc:
                     name = (item.get("metadata") or {}).get("name")
                     problems.append(Skip(f"{namespace}/{name!r}", f"unreadable: {exc}", True))
-        return Listing(tuple(services), tuple(problems))
+        return Listing(tuple(services), tuple(problems), tuple(missing))
 
     def _list_namespace(self, namespace: str) -> list[dict[str, Any]]:
         for _attempt in range(MAX_RESTARTS):

@@ -135,16 +135,20 @@ def _backend_https(port: ServicePort) -> bool:
 def _layer(
     config: ServiceOverride | None, annotations: ServiceOverride
 ) -> tuple[ServiceOverride, dict[str, Trust]]:
-    """Lay config overrides over annotation ones, and say where each claimed field came from."""
-    config = config or ServiceOverride()
-    sources = {
-        field: Trust.CONFIG
-        if getattr(config, field)
-        else Trust.ANNOTATION
-        if getattr(annotations, field)
-        else Trust.RECOGNISED
-        for field in ("path", "hosts", "service_type")
-    }
+    """Lay config overrides over annotation ones, and say where each claimed field came from.
+
+    A Service the config names under ``services:`` holds every claim with the config's trust:
+    the operator has vouched for it, and this is how a route is moved to another Service.
+    """
+    if config is not None:
+        fields = ("path", "hosts", "service_type")
+        sources = dict.fromkeys(fields, Trust.CONFIG)
+    else:
+        config = ServiceOverride()
+        sources = {
+            field: Trust.ANNOTATION if getattr(annotations, field) else Trust.RECOGNISED
+            for field in ("path", "hosts", "service_type")
+        }
     merged = ServiceOverride(
         expose=config.expose if config.expose is not None else annotations.expose,
         path=config.path or annotations.path,

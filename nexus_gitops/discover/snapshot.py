@@ -66,9 +66,11 @@ class SnapshotSource:
 
     def list_services(self, namespaces: Sequence[str]) -> Listing:
         wanted = set(namespaces)
+        present = {s.namespace for s in self.services}
         return Listing(
             tuple(s for s in self.services if s.namespace in wanted),
             self.problems,
+            tuple(ns for ns in namespaces if ns not in present),
         )
 
     def get_service(self, namespace: str, name: str) -> KubeService | None:

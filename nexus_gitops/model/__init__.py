@@ -1,26 +1,47 @@
-"""The data model that crosses stage boundaries; frozen so no stage can change another's input."""
+"""The data model that crosses stage boundaries; frozen so no stage can change another's input.
+
+The model imports nothing else of the package: every layer may use it, it uses none of them.
+"""
 
 from nexus_gitops.model.kube import KubeService, ServicePort
 from nexus_gitops.model.routing import (
+    CATCH_ALL,
     Api,
+    Backend,
+    BackendProtocol,
+    Claim,
+    CommittedState,
     DesiredState,
+    Hold,
+    HostRoute,
+    PathRoute,
     Record,
     Route,
-    RouteKind,
     Skip,
     Trust,
+    Tuning,
     Zone,
+    route_key,
 )
 
 __all__ = [
+    "CATCH_ALL",
     "Api",
+    "Backend",
+    "BackendProtocol",
+    "Claim",
+    "CommittedState",
     "DesiredState",
+    "Hold",
+    "HostRoute",
     "KubeService",
+    "PathRoute",
     "Record",
     "Route",
-    "RouteKind",
     "ServicePort",
     "Skip",
     "Trust",
+    "Tuning",
     "Zone",
+    "route_key",
 ]

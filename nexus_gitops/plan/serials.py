@@ -1,71 +1,56 @@
-"""SOA serials: ``YYYYMMDDnn``, changed only when the zone's data changes, never decreasing.
+"""SOA serials: ``YYYYMMDDnn``, changed only when the zone's bytes change, never decreasing.
 
 CoreDNS's ``file`` plugin reloads a zone only when the serial changes, so a change without a new
-serial is never served; a new serial without a change makes a commit every run. The previous
-zone is read back from the committed file, so the serial survives across CI machines.
+serial is never served; a new serial without a change makes a commit every run. The decision is
+made on bytes: the zone is rendered with the committed serial and compared with the committed
+file, so anything that would change what is served (a record, the TTL, the glue, the text of an
+address) gives a new serial, and nothing else does. The committed serial is read from the SOA
+line this tool writes, without parsing the zone.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
+from collections.abc import Callable, Mapping
 
-import dns.exception
-import dns.name
-import dns.rdatatype
-import dns.zone
+from nexus_gitops.model import Zone
 
-from nexus_gitops.model import Record, Zone
-
-ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
+_SOA = re.compile(rb"^@\tIN\tSOA\t[^\s]+ [^\s]+ \( ([1-9][0-9]{0,9}) ", re.MULTILINE)
+MAX_SERIAL = 2**32 - 1
 
 
-def zone_from_text(text: str, origin: str) -> Zone | None:
-    """Read a zone file nexus-gitops wrote back into the model; None when it cannot be read
-    (the next serial then simply starts from today)."""
-    try:
-        zone = dns.zone.from_text(text, origin=origin, relativize=False, check_origin=True)
-        apex = dns.name.from_text(origin)
-        soa_set = zone.find_rdataset(apex, dns.rdatatype.SOA)
-        ns_target = zone.find_rdataset(apex, dns.rdatatype.NS)[0].target
-        glue = [
-            rdata.address
-            for rdtype in ADDRESS_TYPES
-            for rdata in (zone.get_rdataset(ns_target, rdtype) or [])
-        ]
-    except (dns.exception.DNSException, KeyError, IndexError, AttributeError):
+def committed_serial(content: bytes) -> int | None:
+    """The serial of a zone file this tool wrote; None when there is none to read."""
+    match = _SOA.search(content)
+    if match is None:
         return None
-    records: list[Record] = []
-    for name, rdataset in zone.iterate_rdatasets():
-        if rdataset.rdtype in ADDRESS_TYPES and name != ns_target:
-            text_name = name.to_text(omit_final_dot=True)
-            records.extend(Record(text_name, rdata.address) for rdata in rdataset)
-    soa = soa_set[0]
-    return Zone(
-        origin=origin,
-        nameserver=ns_target.to_text(omit_final_dot=True),
-        nameserver_address=sorted(glue)[0] if glue else "",
-        records=tuple(sorted(records, key=lambda r: (r.name, r.address))),
-        ttl=soa.minimum,
-        serial=soa.serial,
-    )
+    serial = int(match.group(1))
+    return serial if serial <= MAX_SERIAL else None
 
 
-def next_serial(previous: Zone | None, desired: Zone, today: dt.date) -> int:
-    """Keep the previous serial when nothing but the serial differs, else move it forward."""
-    if previous is not None and dataclasses.replace(previous, serial=0) == desired:
-        return previous.serial
+def next_serial(previous: int | None, today: dt.date) -> int:
+    """Today's first serial, or one past the previous one if that is later (99 changes in a day,
+    or a clock that went back)."""
     base = int(today.strftime("%Y%m%d")) * 100
-    return max(base, previous.serial + 1) if previous is not None else base
+    return base if previous is None else max(base, previous + 1)
 
 
 def assign_serials(
-    zones: tuple[Zone, ...], previous_texts: dict[str, str], today: dt.date
+    zones: tuple[Zone, ...],
+    committed: Mapping[str, bytes],
+    render: Callable[[Zone], bytes],
+    today: dt.date,
 ) -> tuple[Zone, ...]:
-    """Give every zone its serial, reading the previous zone file by its file name."""
+    """Give every zone its serial. ``committed`` maps zone file names to the committed bytes;
+    ``render`` renders one zone exactly as it will be written."""
     planned = []
     for zone in zones:
-        text = previous_texts.get(zone.filename)
-        previous = zone_from_text(text, zone.origin) if text is not None else None
-        planned.append(dataclasses.replace(zone, serial=next_serial(previous, zone, today)))
+        before = committed.get(zone.filename)
+        serial = committed_serial(before) if before is not None else None
+        if serial is not None and render(dataclasses.replace(zone, serial=serial)) == before:
+            planned.append(dataclasses.replace(zone, serial=serial))
+        else:
+            planned.append(dataclasses.replace(zone, serial=next_serial(serial, today)))
     return tuple(planned)

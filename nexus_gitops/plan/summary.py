@@ -1,89 +1,69 @@
-"""What a file plan means for routes, in words: the commit message and the CLI summary."""
+"""What a change plan means, in words: the commit message and its headline."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
-from typing import Any
-
-import yaml
-
+from nexus_gitops.plan.changes import ChangePlan, RecordChange
 from nexus_gitops.plan.files import Action, FilePlan
 
-REGEX_TAIL = "(/|$)(.*)"
-_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
-@dataclass(frozen=True)
-class ChangeSummary:
-    added: tuple[str, ...]
-    removed: tuple[str, ...]
-    changed: tuple[str, ...]
-    other: tuple[str, ...]
-
-    @property
-    def counts(self) -> str:
-        return f"+{len(self.added)} -{len(self.removed)} ~{len(self.changed)}"
-
-    @property
-    def headline(self) -> str:
-        return f"nexus-gitops: sync routes ({self.counts})"
-
-
-def describe_ingress(content: bytes) -> str | None:
-    """``/volumev3 -> openstack/cinder-api:8776`` for a committed Ingress; None if unreadable.
-
-    Only files that are being removed or changed are read: new routes are described from the
-    model (:meth:`nexus_gitops.model.Route.describe`), which produces the same words.
-    """
-    try:
-        document: Any = yaml.load(content, Loader=_Loader)  # noqa: S506 - a safe loader
-        namespace = document["metadata"]["namespace"]
-        fronts: list[str] = []
-        backend = ""
-        for rule in document["spec"]["rules"]:
-            for path in rule["http"]["paths"]:
-                service = path["backend"]["service"]
-                backend = f"{namespace}/{service['name']}:{service['port']['number']}"
-                if "host" in rule:
-                    fronts.append(rule["host"])
-                else:
-                    fronts.append(str(path["path"]).removesuffix(REGEX_TAIL))
-    except (yaml.YAMLError, KeyError, TypeError):
+def dns_words(records: tuple[RecordChange, ...]) -> str | None:
+    """``DNS 192.0.2.80 -> 192.0.2.81`` when every record moves alike, else a count."""
+    if not records:
         return None
-    return f"{', '.join(fronts)} -> {backend}"
+    moves = {(r.before, r.after) for r in records}
+    if len(moves) == 1:
+        before, after = next(iter(moves))
+        if before and after:
+            return f"DNS {before} -> {after}"
+    return f"DNS {_plural(len(records), 'record')}"
 
 
-def summarize(
-    plan: FilePlan, current: Mapping[str, bytes], described: Mapping[str, str]
-) -> ChangeSummary:
-    """Sort the plan's changes into routes added, removed and changed, and other files.
-
-    ``described`` maps each desired Ingress file to its route's description.
-    """
-    added, removed, changed, other = [], [], [], []
-    for change in plan.changes:
-        if not change.path.startswith("ingress/"):
-            other.append(f"{change.action.value} {change.path}")
-        elif change.action is Action.CREATE:
-            added.append(described.get(change.path, change.path))
-        elif change.action is Action.DELETE:
-            removed.append(describe_ingress(current[change.path]) or change.path)
-        else:
-            before = describe_ingress(current[change.path])
-            after = described.get(change.path, change.path)
-            changed.append(after if before in (None, after) else f"{before}  =>  {after}")
-    return ChangeSummary(tuple(added), tuple(removed), tuple(changed), tuple(other))
+def headline(plan: ChangePlan) -> str:
+    """``nexus-gitops: +2 routes, -1, ~1, 1 moved, DNS 192.0.2.80 -> 192.0.2.81``."""
+    parts = []
+    if plan.added:
+        parts.append(f"+{_plural(len(plan.added), 'route')}")
+    if plan.removed:
+        parts.append(f"-{_plural(len(plan.removed), 'route')}")
+    if plan.changed:
+        parts.append(f"~{_plural(len(plan.changed), 'route')}")
+    if plan.takeovers:
+        parts.append(f"{len(plan.takeovers)} moved")
+    dns = dns_words(plan.records)
+    if dns:
+        parts.append(dns)
+    return "nexus-gitops: " + (", ".join(parts) if parts else "sync files")
 
 
-def commit_message(summary: ChangeSummary, source: str) -> str:
-    lines = [summary.headline, "", f"Discovered from {source}."]
-    for title, entries in (
-        ("Added", summary.added),
-        ("Removed", summary.removed),
-        ("Changed", summary.changed),
-        ("Other files", summary.other),
-    ):
+def record_line(change: RecordChange) -> str:
+    if change.before is None:
+        return f"+ {change.name} {change.after}"
+    if change.after is None:
+        return f"- {change.name} {change.before}"
+    return f"~ {change.name} {change.before} -> {change.after}"
+
+
+def commit_message(plan: ChangePlan, files: FilePlan, source: str) -> str:
+    lines = [headline(plan), "", f"Discovered from {source}."]
+    sections = [
+        ("Routes added", [r.describe() for r in plan.added]),
+        ("Routes removed", [r.describe() for r in plan.removed]),
+        ("Routes changed", [f"{a.describe()}  =>  {b.describe()}" for a, b in plan.changed]),
+        ("Taken over", [f"{t.claim}: {t.before} -> {t.after}" for t in plan.takeovers]),
+        ("DNS records", [record_line(r) for r in plan.records]),
+    ]
+    for title, entries in sections:
         if entries:
             lines += ["", f"{title}:", *(f"  {entry}" for entry in entries)]
+    counts = [
+        f"{len(files.paths(action))} {action.value}d"
+        for action in (Action.CREATE, Action.UPDATE, Action.DELETE)
+        if files.paths(action)
+    ]
+    if counts:
+        lines += ["", f"Files: {', '.join(counts)}."]
     return "\n".join(lines) + "\n"

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from nexus_gitops.config import Config
-from nexus_gitops.model import Record, Route, RouteKind, Zone
-from nexus_gitops.validate.names import subdomain_of
+from nexus_gitops.model import Record, Route, Zone
 
 NAMESERVER_LABEL = "ns"
 
@@ -20,21 +19,26 @@ def zone_origins(config: Config) -> tuple[str, ...]:
     return tuple(dict.fromkeys(origins))
 
 
-def nameserver_names(config: Config) -> dict[str, str]:
-    """The in-zone name server host of every zone, as claims the routes may not take."""
-    return {
-        f"host {NAMESERVER_LABEL}.{origin}": f"the name server of zone {origin}"
-        for origin in zone_origins(config)
-    }
+def nameserver_name(origin: str) -> str:
+    """The in-zone name server host of a zone: reserved, no route may take it."""
+    return f"{NAMESERVER_LABEL}.{origin}"
 
 
-def published_names(routes: Iterable[Route], config: Config) -> list[str]:
-    """Fully qualified names clients will use: the shared path host and each route's DNS names."""
-    routes = list(routes)
-    names = [name for route in routes for name in route.dns_names]
-    if any(route.kind is RouteKind.PATH for route in routes):
-        names.append(config.path_host())
-    return sorted(set(names))
+def published_names(routes: Iterable[Route]) -> list[str]:
+    """Fully qualified names clients will use: every route's DNS names (the shared path hosts
+    and the host routes' full names)."""
+    return sorted({name for route in routes for name in route.dns_names})
+
+
+def zone_of(name: str, origins: frozenset[str]) -> str | None:
+    """The longest origin that ``name`` is in, found by walking its suffixes: linear in the
+    number of names, whatever the number of zones."""
+    labels = name.split(".")
+    for start in range(len(labels)):
+        candidate = ".".join(labels[start:])
+        if candidate in origins:
+            return candidate
+    return None
 
 
 def plan_zones(
@@ -42,19 +46,20 @@ def plan_zones(
 ) -> tuple[tuple[Zone, ...], tuple[str, ...]]:
     """Zones with their records (serial still 0), and the names that fall in no zone."""
     origins = zone_origins(config)
+    lookup = frozenset(origins)
     by_zone: dict[str, list[Record]] = {origin: [] for origin in origins}
     unpublished: list[str] = []
-    for name in published_names(routes, config):
-        matching = [o for o in origins if subdomain_of(name, o)]
-        if not matching:
+    for name in published_names(routes):
+        origin = zone_of(name, lookup)
+        if origin is None:
             unpublished.append(name)
-            continue
-        by_zone[max(matching, key=len)].append(Record(name, address))
+        else:
+            by_zone[origin].append(Record(name, address))
     ns_address = config.dns.loadbalancer_ip or address
     zones = tuple(
         Zone(
             origin=origin,
-            nameserver=f"{NAMESERVER_LABEL}.{origin}",
+            nameserver=nameserver_name(origin),
             nameserver_address=ns_address,
             records=tuple(sorted(records, key=lambda r: r.name)),
             ttl=config.dns.ttl,

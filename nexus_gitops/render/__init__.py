@@ -3,50 +3,79 @@
 The tree is what goes under ``--path`` in the GitOps repository::
 
     kustomization.yaml
-    ingress/<ingress-name>.yaml
+    state.json                         # what was committed, for the next run
+    ingress/<namespace>/<name>.yaml    # from the output dialect
+    certificate/<namespace>/<name>.yaml
     coredns/Corefile
     coredns/db.<zone>
     dnsmasq/openstack.conf
+
+Routes are rendered by an output :class:`Dialect` (today ingress-nginx; Gateway API next); DNS,
+state and kustomization files are the same for every dialect.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
 
 from nexus_gitops.config import Config
-from nexus_gitops.model import DesiredState, Route
+from nexus_gitops.model import DesiredState, Route, Zone
+from nexus_gitops.plan.changes import zone_records
+from nexus_gitops.plan.files import marker as owner_marker
 from nexus_gitops.render.dns import corefile, dnsmasq_conf, zone_file
-from nexus_gitops.render.ingress import MANAGED_BY, ingress, ingress_name
+from nexus_gitops.render.ingress_nginx import IngressNginx
+from nexus_gitops.render.state import STATE_FILE, state_file
+from nexus_gitops.render.tls import MANAGED_BY
 from nexus_gitops.render.yaml import dump
 
 COREFILE = "coredns/Corefile"
 DNSMASQ_CONF = "dnsmasq/openstack.conf"
+RESOURCE_FOLDERS = ("ingress/", "certificate/")
+
+
+class Dialect(Protocol):
+    """An output for routes: Kubernetes objects in one controller's vocabulary."""
+
+    name: str
+
+    def render(self, routes: Sequence[Route], config: Config, marker: str) -> dict[str, bytes]:
+        """Relative path -> file, for objects listed as kustomize resources."""
+        ...
+
+
+DIALECTS: Mapping[str, Dialect] = {"ingress-nginx": IngressNginx()}
 
 
 def zone_path(filename: str) -> str:
     return f"coredns/{filename}"
 
 
-def ingress_path(route: Route) -> str:
-    return f"ingress/{ingress_name(route)}.yaml"
+def render_zone(zone: Zone, owner: str) -> bytes:
+    """One zone file exactly as :func:`render_tree` writes it (for deciding serials)."""
+    return zone_file(zone, owner_marker(owner))
 
 
-def render_tree(desired: DesiredState, config: Config) -> dict[str, bytes]:
+def render_tree(desired: DesiredState, config: Config, owner: str) -> dict[str, bytes]:
     """Render every file. Serials must already be planned."""
-    tree: dict[str, bytes] = {}
-    for route in desired.routes:
-        tree[ingress_path(route)] = dump(ingress(route, config))
+    marker = owner_marker(owner)
+    tree = DIALECTS[config.routing.dialect].render(desired.routes, config, marker)
     if config.dns.enabled:
         for zone in desired.zones:
-            tree[zone_path(zone.filename)] = zone_file(zone)
-        tree[COREFILE] = corefile(desired.zones, config.dns.coredns_dir, config.dns.upstream)
-        tree[DNSMASQ_CONF] = dnsmasq_conf(desired.zones, config.dns.upstream)
-    tree["kustomization.yaml"] = dump(kustomization(tree, config))
+            tree[zone_path(zone.filename)] = zone_file(zone, marker)
+        tree[COREFILE] = corefile(
+            desired.zones, config.dns.coredns_dir, config.dns.upstream, marker
+        )
+        tree[DNSMASQ_CONF] = dnsmasq_conf(desired.zones, config.dns.upstream, marker)
+    tree[STATE_FILE] = state_file(
+        marker, owner, desired.routes, desired.holds, zone_records(desired.zones)
+    )
+    tree["kustomization.yaml"] = dump(kustomization(tree, config), marker)
     return dict(sorted(tree.items()))
 
 
-def kustomization(tree: dict[str, bytes], config: Config) -> dict[str, Any]:
-    """Ingresses as resources; DNS files as ConfigMaps for the DNS servers to mount.
+def kustomization(tree: Mapping[str, bytes], config: Config) -> dict[str, Any]:
+    """Route objects as resources; DNS files as ConfigMaps for the DNS servers to mount.
 
     The CoreDNS ConfigMap keeps a stable name: CoreDNS reloads zone files and the Corefile in
     place. The dnsmasq ConfigMap gets kustomize's content-hash suffix, so a Deployment that
@@ -55,7 +84,7 @@ def kustomization(tree: dict[str, bytes], config: Config) -> dict[str, Any]:
     document: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
         "kind": "Kustomization",
-        "resources": sorted(path for path in tree if path.startswith("ingress/")),
+        "resources": sorted(path for path in tree if path.startswith(RESOURCE_FOLDERS)),
     }
     if config.dns.enabled:
         coredns_files = [COREFILE, *sorted(p for p in tree if p.startswith("coredns/db."))]

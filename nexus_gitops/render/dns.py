@@ -12,7 +12,6 @@ from functools import cache
 import jinja2
 
 from nexus_gitops.model import Zone
-from nexus_gitops.plan.files import MARKER
 
 
 @cache
@@ -34,14 +33,14 @@ def _relative(origin: str) -> object:
     return relative
 
 
-def zone_file(zone: Zone) -> bytes:
+def zone_file(zone: Zone, marker: str) -> bytes:
     if zone.serial <= 0:
         raise ValueError(f"zone {zone.origin} has no serial; plan serials before rendering")
     text = (
         _environment()
         .get_template("zone.j2")
         .render(
-            marker=MARKER,
+            marker=marker,
             zone=zone,
             relative=_relative(zone.origin),
             rdtype=lambda address: "AAAA" if ":" in address else "A",
@@ -50,19 +49,19 @@ def zone_file(zone: Zone) -> bytes:
     return text.encode()
 
 
-def corefile(zones: Sequence[Zone], directory: str, upstream: Sequence[str]) -> bytes:
+def corefile(zones: Sequence[Zone], directory: str, upstream: Sequence[str], marker: str) -> bytes:
     text = (
         _environment()
         .get_template("Corefile.j2")
-        .render(marker=MARKER, zones=zones, directory=directory, upstream=upstream)
+        .render(marker=marker, zones=zones, directory=directory, upstream=upstream)
     )
     return text.encode()
 
 
-def dnsmasq_conf(zones: Sequence[Zone], upstream: Sequence[str]) -> bytes:
+def dnsmasq_conf(zones: Sequence[Zone], upstream: Sequence[str], marker: str) -> bytes:
     text = (
         _environment()
         .get_template("dnsmasq.conf.j2")
-        .render(marker=MARKER, zones=zones, upstream=upstream)
+        .render(marker=marker, zones=zones, upstream=upstream)
     )
     return text.encode()

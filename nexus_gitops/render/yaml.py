@@ -14,10 +14,6 @@ from typing import Any
 
 import yaml
 
-from nexus_gitops.plan.files import MARKER
-
-HEADER = f"# {MARKER}. Do not edit: the next sync overwrites this file.\n"
-
 _YAML12_ONLY = re.compile(r"^[-+]?(0o[0-7]+|\.[0-9]+|[0-9]+\.)$")
 
 _Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
@@ -48,8 +44,14 @@ def _marked(node: Any) -> Any:
     return node
 
 
-def dump(document: Any) -> bytes:
-    """Dump one document after the ownership header line, in the order it was built."""
+def header(marker: str, comment: str = "#") -> str:
+    """The first line of every file: who owns it, and that hand edits will be overwritten."""
+    return f"{comment} {marker}. Do not edit: the next sync overwrites this file.\n"
+
+
+def dump(document: Any, marker: str | None = None) -> bytes:
+    """Dump one document, after the ownership line when ``marker`` is given, in the order the
+    document was built."""
     text = yaml.dump(
         _marked(document),
         Dumper=_OutputDumper,
@@ -58,4 +60,4 @@ def dump(document: Any) -> bytes:
         allow_unicode=False,
         width=4096,  # never fold a long regex or annotation across lines
     )
-    return (HEADER + text).encode()
+    return ((header(marker) if marker else "") + text).encode()

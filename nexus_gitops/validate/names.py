@@ -111,3 +111,28 @@ def boolean_text(value: object, what: str) -> bool:
 def subdomain_of(name: str, zone: str) -> bool:
     """Whether ``name`` is ``zone`` or lies under it (both already validated)."""
     return name == zone or name.endswith("." + zone)
+
+
+_SIZE = re.compile(r"(0|[1-9][0-9]{0,8})([kKmMgG]?)")
+_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3}
+
+
+def size_bytes(value: object) -> int:
+    """A body size limit: a whole number of bytes, or ``512k``, ``10m``, ``1g``; 0 is unlimited."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    match = _SIZE.fullmatch(text) if isinstance(text, str) else None
+    if match is None:
+        raise InvalidValue(
+            f"must be a size such as 0 (unlimited), 512k, 10m or 1g, not {shown(value)}"
+        )
+    return int(match.group(1)) * _UNITS[match.group(2).lower()]
+
+
+def cidr(value: object) -> str:
+    """An IPv4 or IPv6 network in canonical form (``10.0.0.0/8``); host bits are refused."""
+    if not isinstance(value, str) or not value.isascii() or not value.isprintable():
+        raise InvalidValue(f"{shown(value)} is not a CIDR")
+    try:
+        return str(ipaddress.ip_network(value, strict=True))
+    except ValueError:
+        raise InvalidValue(f"{shown(value)} is not a CIDR such as 10.0.0.0/8") from None
