@@ -28,6 +28,7 @@ from nexus_gitops.config import parse_config
 from nexus_gitops.discover.snapshot import SnapshotSource
 
 TODAY = dt.date(2026, 11, 22)
+OPTIONS = commands.RunOptions(TODAY, "nexus")
 IDENTITY = Identity("bench", "bench@example.com")
 
 
@@ -95,12 +96,17 @@ def run(count: int, repeat: int = 5) -> dict[str, float]:
     text = snapshot_text(count)
     results: dict[str, float] = {}
     results["plan"] = median_seconds(
-        lambda: commands.plan_state(config, SnapshotSource.parse(text, "bench")), repeat
+        lambda: commands.plan(
+            commands.discover(config, SnapshotSource.parse(text, "bench")), config, {}, OPTIONS
+        ),
+        repeat,
     )
     with tempfile.TemporaryDirectory() as scratch:
         out = Path(scratch)
         results["render"] = median_seconds(
-            lambda: commands.render(config, SnapshotSource.parse(text, "bench"), out / "r", TODAY),
+            lambda: commands.render(
+                config, SnapshotSource.parse(text, "bench"), out / "r", OPTIONS
+            ),
             repeat,
         )
         firsts, seconds = [], []
@@ -109,10 +115,10 @@ def run(count: int, repeat: int = 5) -> dict[str, float]:
             subprocess.run(["git", "init", "-q", str(repo)], check=True)
             source = SnapshotSource.parse(text, "bench")
             start = time.perf_counter()
-            first = commands.sync(config, source, str(repo), "nexus", TODAY, IDENTITY)
+            first = commands.sync(config, source, str(repo), "nexus", OPTIONS, IDENTITY)
             firsts.append(time.perf_counter() - start)
             start = time.perf_counter()
-            second = commands.sync(config, source, str(repo), "nexus", TODAY, IDENTITY)
+            second = commands.sync(config, source, str(repo), "nexus", OPTIONS, IDENTITY)
             seconds.append(time.perf_counter() - start)
             assert first.commit is not None and second.commit is None
         results["sync1"] = statistics.median(firsts)

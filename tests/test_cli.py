@@ -85,11 +85,16 @@ def test_hostile_annotations_are_skipped_and_never_written(tmp_path: Path) -> No
         f"warning: skipped openstack/{name}"
         for name in ("barbican-api", "cinder-api", "glance-api", "heat-api", "octavia-api")
     ]
-    assert "path /identity is already taken by openstack/keystone-api" in result.stderr
+    assert (
+        "path /identity on openstack.openstack.svc.cluster.local is already taken by "
+        "openstack/keystone-api" in result.stderr
+    )
     written = b"".join(p.read_bytes() for p in out.rglob("*") if p.is_file())
     for marker in MARKERS:
         assert marker.encode() not in written, marker
-    assert sorted(p.name for p in (out / "ingress").iterdir()) == ["nexus-keystone-path.yaml"]
+    assert sorted(p.name for p in (out / "ingress" / "openstack").iterdir()) == [
+        "nexus-keystone-path.yaml"
+    ]
 
 
 def test_discover_table_and_formats() -> None:
@@ -170,8 +175,8 @@ def test_demo_command_from_the_readme(tmp_path: Path) -> None:
         cwd=root,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("committed ") and "+13 -0 ~0 routes" in result.stdout
-    assert git(repo, "log", "--format=%s") == "nexus-gitops: sync routes (+13 -0 ~0)"
+    assert result.stdout.startswith("committed ") and "+13 routes, DNS 2 records" in result.stdout
+    assert git(repo, "log", "--format=%s") == "nexus-gitops: +13 routes, DNS 2 records"
 
 
 def test_internal_errors_are_one_line_without_data(tmp_path: Path) -> None:
@@ -179,7 +184,7 @@ def test_internal_errors_are_one_line_without_data(tmp_path: Path) -> None:
     code = (
         "import nexus_gitops.commands as c, nexus_gitops.cli as cli\n"
         "def boom(*a, **k):\n    raise RuntimeError('secret-looking detail')\n"
-        "c.plan_state = boom\n"
+        "c.discover = boom\n"
         "import sys\n"
         f"sys.argv = ['nexus-gitops', 'discover', '--source', {str(EXAMPLE_SNAPSHOT)!r}]\n"
         "cli.main()\n"

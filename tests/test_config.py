@@ -38,8 +38,8 @@ def test_example_config_loads() -> None:
         ({"discovery": {"fallback_target": "10.0.0"}}, "discovery.fallback_target"),
         ({"dns": {"upstream": ["8.8.8.8", "dns.google"]}}, "dns.upstream"),
         ({"dns": {"enabled": "yes"}}, "dns.enabled: must be true or false"),
-        ({"routing": {"annotations": {"server-snippet": "x"}}}, "snippet annotations"),
-        ({"routing": {"service_types": {"image": {"proxy-body-size": "big"}}}}, "proxy-body-size"),
+        ({"routing": {"annotations": {"server-snippet": "x"}}}, "replaced by routing.tuning"),
+        ({"routing": {"service_types": {"image": {"body_limit": "big"}}}}, "body_limit"),
         ({"routing": {"path_host": "bad host"}}, "routing.path_host"),
         ({"services": {"cinder-api": {"path": "/volumev3"}}}, "services.cinder-api.path"),
         ({"discovery": []}, "discovery must be a mapping"),
@@ -69,10 +69,8 @@ def test_service_overrides_by_name_and_namespace() -> None:
 
 
 def test_null_tuning_removes_a_builtin_default() -> None:
-    config = parse_config({"routing": {"service_types": {"image": {"proxy-body-size": None}}}})
-    assert config.routing.service_types["image"] == {
-        "nginx.ingress.kubernetes.io/proxy-body-size": None
-    }
+    config = parse_config({"routing": {"service_types": {"image": {"body_limit": None}}}})
+    assert config.routing.service_types["image"] == {"body_limit": None}
 
 
 def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:

@@ -53,14 +53,14 @@ def test_first_sync_commits_and_pushes(
     )
     assert git(work, "status", "--porcelain") == ""
     files = git(work, "show", "--name-only", "--format=", "HEAD").splitlines()
-    assert "nexus/ingress/nexus-cinder-path.yaml" in files
+    assert "nexus/ingress/openstack/nexus-cinder-path.yaml" in files
     assert "nexus/coredns/db.openstack.svc.cluster.local" in files
     assert all(f.startswith("nexus/") for f in files)
     assert git(work, "log", "-1", "--format=%an <%ae>|%cn <%ce>") == (
         "Sync Bot <sync-bot@example.com>|Sync Bot <sync-bot@example.com>"
     )
     message = git(work, "log", "-1", "--format=%B")
-    assert message.startswith("nexus-gitops: sync routes (+13 -0 ~0)")
+    assert message.startswith("nexus-gitops: +13 routes, DNS 2 records")
     assert "  /volumev3 -> openstack/cinder-api:8776" in message
     assert (work / "README.md").read_text() == "cluster config\n"
 
@@ -73,7 +73,7 @@ def test_second_sync_changes_nothing(
     before = repo_state(work)
     stamps = {p: p.stat().st_mtime_ns for p in (work / "nexus").rglob("*") if p.is_file()}
     outcome = _sync(example_config, example_source, work)
-    assert outcome.commit is None and outcome.plan.empty
+    assert outcome.commit is None and outcome.planned.files.empty
     assert repo_state(work) == before
     assert {p: p.stat().st_mtime_ns for p in stamps} == stamps
 
@@ -89,13 +89,15 @@ def test_removed_route_is_listed_and_serial_kept(
         _without(example_source, "heat-cfn"),
         str(work),
         "nexus",
-        TODAY.replace(day=23),
+        dataclasses.replace(OPTIONS, today=TODAY.replace(day=23)),
         IDENTITY,
     )
     assert outcome.commit is not None
     message = git(work, "log", "-1", "--format=%B")
-    assert "Removed:\n  /cloudformation -> openstack/heat-cfn:8000" in message
-    assert not (work / "nexus" / "ingress" / "nexus-cloudformation-path.yaml").exists()
+    assert "Routes removed:\n  /cloudformation -> openstack/heat-cfn:8000" in message
+    assert not (
+        work / "nexus" / "ingress" / "openstack" / "nexus-cloudformation-path.yaml"
+    ).exists()
     zone = (work / "nexus" / "coredns" / "db.openstack.svc.cluster.local").read_text()
     assert "( 2026112200 " in zone  # the records did not change, so neither did the serial
 
@@ -123,7 +125,9 @@ def test_address_change_bumps_the_serial(
         "host-record=openstack.openstack.svc.cluster.local,172.18.30.170,300"
         in (work / "nexus" / "dnsmasq" / "openstack.conf").read_text()
     )
-    assert "update coredns/db.openstack.svc.cluster.local" in git(work, "log", "-1", "--format=%B")
+    message = git(work, "log", "-1", "--format=%B")
+    assert message.startswith("nexus-gitops: DNS 172.18.30.166 -> 172.18.30.170")
+    assert "~ openstack.openstack.svc.cluster.local 172.18.30.166 -> 172.18.30.170" in message
 
 
 def test_dirty_managed_folder_is_refused(
@@ -131,7 +135,9 @@ def test_dirty_managed_folder_is_refused(
 ) -> None:
     _, work = remote_and_clone
     _sync(example_config, example_source, work)
-    (work / "nexus" / "ingress" / "nexus-cinder-path.yaml").write_text("edited by hand\n")
+    (work / "nexus" / "ingress" / "openstack" / "nexus-cinder-path.yaml").write_text(
+        "edited by hand\n"
+    )
     before = repo_state(work)
     with pytest.raises(GitError, match="uncommitted changes under nexus"):
         _sync(example_config, example_source, work)

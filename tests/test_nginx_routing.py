@@ -29,7 +29,10 @@ pytestmark = pytest.mark.slow
 
 def _ingresses(cfg: Config, source: SnapshotSource, out: Path) -> list[dict[str, Any]]:
     commands.render(cfg, source, out, OPTIONS)
-    return [YAML(typ="safe").load(p.read_text()) for p in sorted((out / "ingress").iterdir())]
+    return [
+        YAML(typ="safe").load(p.read_text())
+        for p in sorted((out / "ingress" / "openstack").iterdir())
+    ]
 
 
 @pytest.fixture(scope="module")

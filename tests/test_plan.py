@@ -573,7 +573,15 @@ GUARDS = [
     ("half removed is allowed at 50%", 10, 5, 5, [], 50, []),
     ("77% loss", 13, 10, 3, [], 50, ["10 of 13 committed routes would be removed (76%"]),
     ("empty discovery", 13, 13, 0, [], 50, ["no OpenStack API", "13 of 13"]),
-    ("misspelt namespace", 13, 13, 0, ["openstak"], 50, ["namespace openstak", "no OpenStack", "13 of 13"]),
+    (
+        "misspelt namespace",
+        13,
+        13,
+        0,
+        ["openstak"],
+        50,
+        ["namespace openstak", "no OpenStack", "13 of 13"],
+    ),
     ("first run with nothing found", 0, 0, 0, [], 50, ["no OpenStack API"]),
     ("a stricter limit", 10, 2, 8, [], 10, ["2 of 10"]),
 ]

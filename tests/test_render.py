@@ -54,7 +54,7 @@ def test_volumev3_routes_to_cinder(
     example_config: Config, example_source: SnapshotSource, tmp_path: Path
 ) -> None:
     _render(example_config, example_source, tmp_path)
-    ingress = _load(tmp_path / "ingress" / "nexus-cinder-path.yaml")
+    ingress = _load(tmp_path / "ingress" / "openstack" / "nexus-cinder-path.yaml")
     assert ingress["spec"]["ingressClassName"] == "openstack-nginx"
     [rule] = ingress["spec"]["rules"]
     assert "host" not in rule
@@ -77,7 +77,7 @@ def test_no_ingress_for_infrastructure(
 ) -> None:
     _render(example_config, example_source, tmp_path)
     backends = set()
-    for path in (tmp_path / "ingress").iterdir():
+    for path in (tmp_path / "ingress" / "openstack").iterdir():
         for rule in _load(path)["spec"]["rules"]:
             backends.update(p["backend"]["service"]["name"] for p in rule["http"]["paths"])
     assert backends == {
@@ -97,7 +97,7 @@ def test_no_ingress_for_infrastructure(
     }
     kustomization = _load(tmp_path / "kustomization.yaml")
     assert kustomization["resources"] == sorted(
-        f"ingress/{p.name}" for p in (tmp_path / "ingress").iterdir()
+        f"ingress/openstack/{p.name}" for p in (tmp_path / "ingress" / "openstack").iterdir()
     )
 
 
@@ -162,7 +162,7 @@ def test_schema_validation_would_catch_a_broken_ingress() -> None:
 
 def test_host_routes_and_tls(tmp_path: Path) -> None:
     tree = _all_styles_tree(tmp_path)
-    host = YAML(typ="safe").load(tree["ingress/nexus-keystone-host.yaml"])
+    host = YAML(typ="safe").load(tree["ingress/openstack/nexus-keystone-host.yaml"])
     assert [r["host"] for r in host["spec"]["rules"]] == [
         "keystone",
         "keystone.openstack",
@@ -178,17 +178,38 @@ def test_host_routes_and_tls(tmp_path: Path) -> None:
     assert not any(
         k.endswith(("rewrite-target", "use-regex", "x-forwarded-prefix")) for k in annotations
     )
-    assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt"
+    assert not any(k.startswith("cert-manager.io/") for k in annotations)  # no ingress-shim
     assert annotations["nginx.ingress.kubernetes.io/backend-protocol"] == "HTTPS"
-    assert host["spec"]["tls"] == [
-        {
-            "hosts": [r["host"] for r in host["spec"]["rules"]],
-            "secretName": "nexus-keystone-host-tls",
-        }
+    # Public CAs refuse the short forms: only fully qualified names are in the certificate.
+    fqdns = ["keystone.openstack.svc.cluster.local", "identity.cloud.example.com"]
+    assert host["spec"]["tls"] == [{"hosts": fqdns, "secretName": "nexus-keystone-host-tls"}]
+    certificate = YAML(typ="safe").load(tree["certificate/openstack/nexus-keystone-host.yaml"])
+    assert certificate["spec"] == {
+        "secretName": "nexus-keystone-host-tls",
+        "dnsNames": fqdns,
+        "issuerRef": {"group": "cert-manager.io", "kind": "ClusterIssuer", "name": "letsencrypt"},
+    }
+    path = YAML(typ="safe").load(tree["ingress/openstack/nexus-keystone-path.yaml"])
+    # A host rule for the shared path host, so ingress-nginx selects its certificate, and the
+    # host-less rule, so http(s)://<lb>/identity keeps working.
+    assert [r.get("host") for r in path["spec"]["rules"]] == [
+        "openstack.openstack.svc.cluster.local",
+        None,
     ]
-    path = YAML(typ="safe").load(tree["ingress/nexus-keystone-path.yaml"])
-    assert path["spec"]["tls"][0]["hosts"] == ["openstack.openstack.svc.cluster.local"]
-    console = YAML(typ="safe").load(tree["ingress/nexus-novncproxy-path.yaml"])
+    assert path["spec"]["tls"] == [
+        {"hosts": ["openstack.openstack.svc.cluster.local"], "secretName": "nexus-path-host-tls"}
+    ]
+    # One certificate for the shared name, referenced by every path Ingress.
+    path_secrets = {
+        YAML(typ="safe").load(content)["spec"]["tls"][0]["secretName"]
+        for name, content in tree.items()
+        if name.startswith("ingress/") and name.endswith("-path.yaml")
+    }
+    assert path_secrets == {"nexus-path-host-tls"}
+    certificates = sorted(n for n in tree if n.startswith("certificate/"))
+    assert certificates.count("certificate/openstack/nexus-path-host.yaml") == 1
+    assert len([n for n in certificates if "path" in n]) == 1
+    console = YAML(typ="safe").load(tree["ingress/openstack/nexus-novncproxy-path.yaml"])
     assert (
         console["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-read-timeout"]
         == "3600"
@@ -201,7 +222,7 @@ def test_yaml_is_read_the_same_by_yaml_1_1(tmp_path: Path) -> None:
     for path, content in tree.items():
         if path.endswith(".yaml"):
             assert pyyaml.safe_load(content) == YAML(typ="safe").load(content), path
-    glance = pyyaml.safe_load(tree["ingress/nexus-glance-path.yaml"])
+    glance = pyyaml.safe_load(tree["ingress/openstack/nexus-glance-path.yaml"])
     assert (
         glance["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-request-buffering"]
         == "off"
@@ -232,10 +253,11 @@ def test_render_keeps_serial_and_removes_stale_files(
     outcome = commands.render(
         example_config, fewer, out, dataclasses.replace(OPTIONS, today=TODAY.replace(day=23))
     )
-    assert [(c.path, c.action.value) for c in outcome.plan.changes] == [
+    assert [(c.path, c.action.value) for c in outcome.planned.files.changes] == [
         ("kustomization.yaml", "update"),
-        ("ingress/nexus-cloudformation-path.yaml", "delete"),
+        ("state.json", "update"),
+        ("ingress/openstack/nexus-cloudformation-path.yaml", "delete"),
     ]
-    assert not (out / "ingress" / "nexus-cloudformation-path.yaml").exists()
+    assert not (out / "ingress" / "openstack" / "nexus-cloudformation-path.yaml").exists()
     assert (out / "notes.txt").read_text() == "mine\n"
     assert b"2026112200" in (out / "coredns" / "db.openstack.svc.cluster.local").read_bytes()

@@ -88,14 +88,27 @@ def _short_forms(api: Api, config: Config) -> tuple[str, ...]:
     return (qualified,)
 
 
-def _canonical_hosts(api: Api, config: Config) -> tuple[str, ...]:
+def _canonical_hosts(api: Api, config: Config, public: bool) -> tuple[str, ...]:
     names = [
         *_short_forms(api, config),
         f"{api.route_name}.{api.namespace}.svc.{config.routing.cluster_domain}",
     ]
-    if config.routing.public_domain and api.namespace == config.discovery.openstack_namespace:
+    if config.routing.public_domain and public:
         names.append(f"{api.service_type}.{config.routing.public_domain}")
     return tuple(names)
+
+
+def public_names(apis: Iterable[Api], config: Config) -> frozenset[str]:
+    """The APIs (by ref) that get ``<service-type>.<public_domain>``: those in the primary
+    namespace, and those whose service type the primary namespace does not have (an OpenStack
+    spread over namespaces). With one OpenStack per namespace, the primary one has the public
+    names, and no two namespaces fight over them."""
+    apis = list(apis)
+    primary = config.discovery.openstack_namespace
+    primary_types = {api.service_type for api in apis if api.namespace == primary}
+    return frozenset(
+        api.ref for api in apis if api.namespace == primary or api.service_type not in primary_types
+    )
 
 
 def _host_route(api: Api, config: Config, hosts: Iterable[str]) -> HostRoute:
@@ -123,14 +136,14 @@ def _path_route(api: Api, config: Config) -> PathRoute:
     )
 
 
-def routes_for(api: Api, config: Config) -> list[Route]:
+def routes_for(api: Api, config: Config, public: bool = True) -> list[Route]:
     """The routes rendered for an API in the configured style. Extra hosts get a host route in
     every style; host rules never share an Ingress with the prefix-stripping path rules."""
     routes: list[Route] = []
     if config.routing.style.paths:
         routes.append(_path_route(api, config))
     hosts = [
-        *(_canonical_hosts(api, config) if config.routing.style.hosts else ()),
+        *(_canonical_hosts(api, config, public) if config.routing.style.hosts else ()),
         *api.extra_hosts,
     ]
     if hosts:
@@ -138,7 +151,7 @@ def routes_for(api: Api, config: Config) -> list[Route]:
     return routes
 
 
-def claims_of(api: Api, config: Config) -> dict[Claim, Trust]:
+def claims_of(api: Api, config: Config, public: bool = True) -> dict[Claim, Trust]:
     """Everything the API holds, whatever the style, each with the trust of where it came from.
 
     Read from the routes it would have in both styles, so the claim set is the same in every
@@ -146,7 +159,7 @@ def claims_of(api: Api, config: Config) -> dict[Claim, Trust]:
     """
     everything: list[Route] = [
         _path_route(api, config),
-        _host_route(api, config, [*_canonical_hosts(api, config), *api.extra_hosts]),
+        _host_route(api, config, [*_canonical_hosts(api, config, public), *api.extra_hosts]),
     ]
     claims: dict[Claim, Trust] = {}
     for route in everything:
@@ -196,7 +209,8 @@ def plan_routes(
     """
     committed = committed or CommittedState()
     candidates = {api.ref: api for api in sorted(apis, key=lambda a: a.ref)}
-    claims = {ref: claims_of(api, config) for ref, api in candidates.items()}
+    public = public_names(candidates.values(), config)
+    claims = {ref: claims_of(api, config, ref in public) for ref, api in candidates.items()}
     reserved = reserved_claims(config)
     previous = committed_holders(committed)
     holds = {} if allow_takeover else {c: h for c, h in previous.items() if h not in candidates}
@@ -229,7 +243,7 @@ def plan_routes(
             skipped.append(Skip(ref, _why(losses[ref], settled, reserved, holds), problem=True))
             del active[ref]
 
-    routes = [route for api in active.values() for route in routes_for(api, config)]
+    routes = [r for ref, api in active.items() for r in routes_for(api, config, ref in public)]
     routes, skipped = _keep_committed(routes, skipped, committed, reserved)
     final = _best_claimants(active, claims, reserved, holds, previous, incumbents)
     kept_holds = tuple(
@@ -270,8 +284,8 @@ def _best_claimants(
         offer(claim, HELD, holder)
     for ref in active:
         for claim, trust in claims[ref].items():
-            holder = previous.get(claim)
-            incumbent = holder == ref or (holder is None and ref in incumbents)
+            committed_to = previous.get(claim)
+            incumbent = committed_to == ref or (committed_to is None and ref in incumbents)
             offer(claim, _rank(trust, incumbent), ref)
     return best
 
