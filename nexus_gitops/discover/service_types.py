@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 
 import os_service_types
 
@@ -110,6 +110,9 @@ def _service_types() -> os_service_types.ServiceTypes:
     return os_service_types.ServiceTypes()
 
 
+# os-service-types deep-copies its whole table on every lookup; these are asked once per
+# Service, so they are cached (bounded: the words come from untrusted Service names).
+@lru_cache(maxsize=4096)
 def official_type(name: str) -> str | None:
     """The official service type for a type or alias (``volumev3`` -> ``block-storage``)."""
     extra = {c.service_type for c in (*EXTRA_WORDS.values(), *SPECIAL_ROLES.values())}
@@ -119,6 +122,7 @@ def official_type(name: str) -> str | None:
     return str(data["service_type"]) if data else None
 
 
+@lru_cache(maxsize=4096)
 def component_for_type(service_type: str, route_name: str | None = None) -> Component:
     """The routing defaults for a service type, e.g. from an annotation or override."""
     for component in (*EXTRA_WORDS.values(), *SPECIAL_ROLES.values()):
@@ -134,6 +138,7 @@ def component_for_type(service_type: str, route_name: str | None = None) -> Comp
     )
 
 
+@lru_cache(maxsize=4096)
 def _project_component(project: str) -> Component | None:
     data = _service_types().get_service_data_for_project(project)
     if not data:
