@@ -24,7 +24,7 @@ from nexus_gitops.discover.address import IngressAddress, ingress_address
 from nexus_gitops.discover.committed import read_state
 from nexus_gitops.discover.recognise import recognise
 from nexus_gitops.errors import GuardError
-from nexus_gitops.model import Api, DesiredState, Skip, Zone
+from nexus_gitops.model import Api, DesiredState, Skip, Zone, route_key
 from nexus_gitops.plan import guards
 from nexus_gitops.plan.changes import ChangePlan, diff, zone_records
 from nexus_gitops.plan.files import FilePlan, plan_files
@@ -114,7 +114,9 @@ def plan(
     """Plan against the committed files of the managed folder. Pure apart from the render."""
     committed = read_state(current)
     routed = plan_routes(discovery.apis, config, committed, allow_takeover=options.allow_takeover)
-    routes = tuple(POLICIES[options.policy].apply(committed.routes, routed.routes))
+    routes = tuple(
+        sorted(POLICIES[options.policy].apply(committed.routes, routed.routes), key=route_key)
+    )
     zones: tuple[Zone, ...] = ()
     unpublished: tuple[str, ...] = ()
     if discovery.address is not None:

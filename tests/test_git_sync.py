@@ -253,7 +253,10 @@ def test_wrong_branch_and_detached_head_refused(
         _sync(example_config, example_source, work)
 
 
-@pytest.mark.parametrize("bad", ["/abs", "../up", "a/../../b", ".git/hooks", "a:b"])
+@pytest.mark.parametrize(
+    "bad",
+    ["/abs", "../up", "a/../../b", ".git/hooks", "a:b", ".", "./", "", ".GIT", "a/.Git/x", "a\nb"],
+)
 def test_path_outside_the_repository_refused(
     example_config: Config,
     example_source: SnapshotSource,
@@ -346,3 +349,76 @@ def test_pushes_to_the_upstream_branch_by_its_own_name(
     assert outcome.commit is not None and outcome.commit.pushed_to == "origin/production"
     assert git(remote, "rev-parse", "production") == outcome.commit.commit
     assert git(remote, "rev-parse", "main") != outcome.commit.commit
+
+
+@pytest.mark.parametrize(
+    ("setup", "path", "message"),
+    [
+        ("file", "README.md", "README.md is a file"),
+        ("symlink", "link", "link is a symlink"),
+        ("symlink-inside", "nexus", "a symlink in the managed folder"),
+        ("other-owner", "clusters", "belongs to owner clusters/prod/nexus"),
+    ],
+    ids=["a file", "a symlink", "a symlink inside", "a parent of another owner's folder"],
+)
+def test_managed_folder_must_be_a_folder_of_its_own(
+    example_config: Config,
+    example_source: SnapshotSource,
+    remote_and_clone: tuple[Path, Path],
+    setup: str,
+    path: str,
+    message: str,
+) -> None:
+    """``--path`` never reaches another owner's files, a file or what a symlink points to."""
+    _, work = remote_and_clone
+    if setup == "symlink":
+        (work / "link").symlink_to("apps")
+    elif setup == "symlink-inside":
+        (work / "nexus").mkdir()
+        (work / "nexus" / "kustomization.yaml").symlink_to("../apps/app.yaml")
+    elif setup == "other-owner":
+        prod = dataclasses.replace(OPTIONS, owner="clusters/prod/nexus")
+        commands.sync(example_config, example_source, str(work), "clusters/prod/nexus", prod)
+    if setup in ("symlink", "symlink-inside"):
+        git(work, "add", ".")
+        git(work, "commit", "-q", "-m", "setup")
+    before = repo_state(work)
+    options = dataclasses.replace(OPTIONS, owner=path)
+    with pytest.raises((GitError, OwnershipError), match=message):
+        commands.sync(example_config, example_source, str(work), path, options, IDENTITY)
+    assert repo_state(work) == before
+
+
+def test_owners_side_by_side(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
+    _, work = remote_and_clone
+    for name in ("clusters/prod/nexus", "clusters/staging/nexus"):
+        options = dataclasses.replace(OPTIONS, owner=name)
+        outcome = commands.sync(example_config, example_source, str(work), name, options)
+        assert outcome.commit is not None
+    first_line = (work / "clusters/prod/nexus/kustomization.yaml").read_text().splitlines()[0]
+    assert first_line.startswith("# Managed by nexus-gitops (owner: clusters/prod/nexus).")
+    again = commands.sync(
+        example_config,
+        example_source,
+        str(work),
+        "clusters/prod/nexus",
+        dataclasses.replace(OPTIONS, owner="clusters/prod/nexus"),
+    )
+    assert again.commit is None
+
+
+def test_cli_owner_id_defaults_to_the_path_and_can_be_set(
+    remote_and_clone: tuple[Path, Path],
+) -> None:
+    _, work = remote_and_clone
+    common = ["--source", str(EXAMPLE_SNAPSHOT), "--config", str(EXAMPLE_CONFIG), "--repo"]
+    result = run_cli("sync", *common, str(work), "--path", "prod/nexus")
+    assert result.returncode == 0, result.stderr
+    assert "(owner: prod/nexus)" in (work / "prod/nexus/state.json").read_text().split("\n")[0]
+    result = run_cli("sync", *common, str(work), "--path", "other", "--owner-id", "team-a")
+    assert result.returncode == 0, result.stderr
+    assert "(owner: team-a)" in (work / "other/kustomization.yaml").read_text()
+    bad = run_cli("sync", *common, str(work), "--path", "x", "--owner-id", "a b")
+    assert bad.returncode == 1 and bad.stderr.startswith("error: --owner-id")
