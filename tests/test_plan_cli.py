@@ -125,7 +125,7 @@ def test_markdown_of_the_first_plan(tmp_path: Path, repo: Path) -> None:
 
 GUARDED = [
     ("misspelt namespace", {"openstack_namespace": "openstak"}, (), "namespace openstak"),
-    ("empty Service list", {}, tuple(API_SERVICES) + ("public-openstack",), "no OpenStack API"),
+    ("empty Service list", {}, (*API_SERVICES, "public-openstack"), "no OpenStack API"),
     ("77% of the routes lost", {}, tuple(API_SERVICES[:10]), "10 of 13 committed routes"),
 ]
 

@@ -14,9 +14,17 @@ import yaml as pyyaml  # PyYAML parses with YAML 1.1 rules, as kubectl and Argo 
 from ruamel.yaml import YAML
 
 from nexus_gitops import commands
-from nexus_gitops.config import Config
+from nexus_gitops.config import Config, parse_config
 from nexus_gitops.discover.snapshot import SnapshotSource
-from tests.conftest import OPTIONS, TODAY, config, load_balancer, manifest, snapshot
+from tests.conftest import (
+    EXAMPLE_CONFIG,
+    OPTIONS,
+    TODAY,
+    config,
+    load_balancer,
+    manifest,
+    snapshot,
+)
 
 GOLDEN = Path(__file__).parent / "golden" / "example"
 
@@ -28,22 +36,52 @@ def _render(cfg: Config, source: SnapshotSource, out: Path) -> dict[str, bytes]:
     }
 
 
-def test_example_matches_golden_files(
-    example_config: Config, example_source: SnapshotSource, tmp_path: Path
-) -> None:
-    """Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change."""
-    tree = _render(example_config, example_source, tmp_path / "out")
+GOLDEN_CASES: dict[str, dict[str, object]] = {
+    "example": {},
+    "host": {"routing": {"style": "host", "public_domain": "cloud.example.com"}},
+    "both-tls": {
+        "routing": {"style": "both", "public_domain": "cloud.example.com"},
+        "proxy": {"ssl": {"enabled": True, "cluster_issuer": "letsencrypt"}},
+    },
+    "path-tls-secret": {"proxy": {"ssl": {"enabled": True, "secret_name": "openstack-tls"}}},
+    "ipv6": {
+        "discovery": {"fallback_target": "2001:db8::10", "public_service_name": "missing"},
+        "dns": {"loadbalancer_ip": "2001:db8::53"},
+    },
+}
+"""The example snapshot under each configuration; ``example`` is the bundled config itself."""
+
+
+def _golden_config(case: str) -> Config:
+    raw = YAML(typ="safe").load(EXAMPLE_CONFIG.read_text())
+    for section, values in GOLDEN_CASES[case].items():
+        assert isinstance(values, dict)
+        raw.setdefault(section, {})
+        for key, value in values.items():
+            if isinstance(value, dict) and isinstance(raw[section].get(key), dict):
+                raw[section][key].update(value)
+            else:
+                raw[section][key] = value
+    return parse_config(raw)
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_golden_files(case: str, example_source: SnapshotSource, tmp_path: Path) -> None:
+    """Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change; a person
+    reads the diff."""
+    golden_dir = GOLDEN.parent / case
+    tree = _render(_golden_config(case), example_source, tmp_path / "out")
     if os.environ.get("UPDATE_GOLDEN"):
-        shutil.rmtree(GOLDEN, ignore_errors=True)
-        shutil.copytree(tmp_path / "out", GOLDEN)
+        shutil.rmtree(golden_dir, ignore_errors=True)
+        shutil.copytree(tmp_path / "out", golden_dir)
     golden = {
-        p.relative_to(GOLDEN).as_posix(): p.read_bytes()
-        for p in sorted(GOLDEN.rglob("*"))
+        p.relative_to(golden_dir).as_posix(): p.read_bytes()
+        for p in sorted(golden_dir.rglob("*"))
         if p.is_file()
     }
     assert sorted(tree) == sorted(golden)
     for path, content in tree.items():
-        assert content == golden[path], f"{path} differs from tests/golden/example/{path}"
+        assert content == golden[path], f"{path} differs from tests/golden/{case}/{path}"
 
 
 def _load(path: Path) -> Any:
@@ -261,3 +299,13 @@ def test_render_keeps_serial_and_removes_stale_files(
     assert not (out / "ingress" / "openstack" / "nexus-cloudformation-path.yaml").exists()
     assert (out / "notes.txt").read_text() == "mine\n"
     assert b"2026112200" in (out / "coredns" / "db.openstack.svc.cluster.local").read_bytes()
+
+
+def test_dns_disabled_needs_no_ingress_address(tmp_path: Path) -> None:
+    cfg = config(dns={"enabled": False})
+    tree = _render(cfg, snapshot([manifest("keystone-api", ports=[("ks-pub", 5000)])]), tmp_path)
+    assert sorted(tree) == [
+        "ingress/openstack/nexus-keystone-path.yaml",
+        "kustomization.yaml",
+        "state.json",
+    ]
