@@ -18,6 +18,7 @@ import click
 
 from nexus_gitops import __version__, commands, report
 from nexus_gitops.commit.git import TOKEN_ENV
+from nexus_gitops.commit.store import check_subpath
 from nexus_gitops.config import Config, Policy, load_config
 from nexus_gitops.config import owner_id as owner_id_grammar
 from nexus_gitops.discover import Source, open_source
@@ -328,8 +329,9 @@ def _sync(
     *,
     dry_run: bool,
 ) -> commands.Outcome:
+    subdir = check_subpath(subdir)  # before the owner id is derived from it
     config, src = _load(source, config_path, kubeconfig, context)
-    options = _options(config, subdir.strip("/"), *run)
+    options = _options(config, subdir, *run)
     identity = commands.identity_from(config, os.environ)
     return commands.sync(
         config,
