@@ -15,7 +15,11 @@ from ruamel.yaml import YAML
 
 from nexus_gitops import commands
 from nexus_gitops.config import Config, parse_config
+from nexus_gitops.discover.committed import read_state
 from nexus_gitops.discover.snapshot import SnapshotSource
+from nexus_gitops.errors import StateError
+from nexus_gitops.plan.files import marker
+from nexus_gitops.render.state import state_file
 from tests.conftest import (
     EXAMPLE_CONFIG,
     OPTIONS,
@@ -309,3 +313,31 @@ def test_dns_disabled_needs_no_ingress_address(tmp_path: Path) -> None:
         "kustomization.yaml",
         "state.json",
     ]
+
+
+def test_state_reads_back_what_was_rendered(tmp_path: Path) -> None:
+    """The next run's incumbents are exactly the routes this run rendered."""
+    tree = _all_styles_tree(tmp_path)
+    state = read_state(tree)
+    assert state.owner == "nexus"
+    assert {r.name for r in state.routes} >= {"keystone-host", "keystone-path"}
+    assert any(r.name == "ns.cloud.example.com" for r in state.records)
+    again = state_file(marker("nexus"), "nexus", state.routes, state.holds, state.records)
+    assert again == tree["state.json"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b'{"version": 2}',
+        b'{"version": 1, "routes": [{"kind": "path", "name": "x\\n"}]}',
+        b'{"version": 1, "routes": [{"kind": "gateway"}]}',
+        b'{"version": 1, "records": [{"name": "a.example", "address": "::ffff:1.2.3.4x"}]}',
+        b"[" * 100_000,
+    ],
+    ids=["not JSON", "another version", "a bad name", "a bad kind", "a bad address", "deep"],
+)
+def test_a_broken_state_is_one_clear_error(content: bytes) -> None:
+    with pytest.raises(StateError, match=r"the committed state\.json cannot be read"):
+        read_state({"state.json": content})

@@ -13,6 +13,8 @@ from typing import Any, TypeVar
 
 from nexus_gitops.errors import StateError
 from nexus_gitops.model import (
+    STATE_FILE,
+    STATE_VERSION,
     Backend,
     BackendProtocol,
     Claim,
@@ -24,7 +26,6 @@ from nexus_gitops.model import (
     Route,
     Tuning,
 )
-from nexus_gitops.render.state import STATE_FILE, VERSION
 from nexus_gitops.validate.names import (
     InvalidValue,
     cidr,
@@ -149,8 +150,8 @@ def read_state(files: Mapping[str, bytes]) -> CommittedState:
         return CommittedState()
     try:
         document = json.loads(content)
-        if not isinstance(document, dict) or document.get("version") != VERSION:
-            raise InvalidValue(f"not a version {VERSION} state file")
+        if not isinstance(document, dict) or document.get("version") != STATE_VERSION:
+            raise InvalidValue(f"not a version {STATE_VERSION} state file")
         owner = document.get("owner")
         return CommittedState(
             owner=owner if isinstance(owner, str) else None,

@@ -6,6 +6,8 @@ The model imports nothing else of the package: every layer may use it, it uses n
 from nexus_gitops.model.kube import KubeService, ServicePort
 from nexus_gitops.model.routing import (
     CATCH_ALL,
+    STATE_FILE,
+    STATE_VERSION,
     Api,
     Backend,
     BackendProtocol,
@@ -26,6 +28,8 @@ from nexus_gitops.model.routing import (
 
 __all__ = [
     "CATCH_ALL",
+    "STATE_FILE",
+    "STATE_VERSION",
     "Api",
     "Backend",
     "BackendProtocol",

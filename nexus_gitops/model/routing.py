@@ -263,6 +263,11 @@ class Zone:
         return f"db.{self.origin}"
 
 
+STATE_FILE = "state.json"
+"""Where the committed state lives in the managed folder (written by render, read by discover)."""
+STATE_VERSION = 1
+
+
 @dataclass(frozen=True)
 class CommittedState:
     """What the last run committed: the input that makes incumbents keep their routes."""

@@ -20,12 +20,12 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from nexus_gitops.config import Config
-from nexus_gitops.model import DesiredState, Route, Zone
+from nexus_gitops.model import STATE_FILE, DesiredState, Route, Zone
 from nexus_gitops.plan.changes import zone_records
 from nexus_gitops.plan.files import marker as owner_marker
 from nexus_gitops.render.dns import corefile, dnsmasq_conf, zone_file
 from nexus_gitops.render.ingress_nginx import IngressNginx
-from nexus_gitops.render.state import STATE_FILE, state_file
+from nexus_gitops.render.state import state_file
 from nexus_gitops.render.tls import MANAGED_BY
 from nexus_gitops.render.yaml import dump
 

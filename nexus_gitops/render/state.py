@@ -13,11 +13,8 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from nexus_gitops.model import Hold, HostRoute, PathRoute, Record, Route, Tuning
+from nexus_gitops.model import STATE_VERSION, Hold, HostRoute, PathRoute, Record, Route, Tuning
 from nexus_gitops.render.yaml import header
-
-STATE_FILE = "state.json"
-VERSION = 1
 
 
 def tuning_fields(tuning: Tuning) -> dict[str, Any]:
@@ -57,7 +54,7 @@ def state_file(
 ) -> bytes:
     document = {
         "managedBy": header(marker, "").strip(),
-        "version": VERSION,
+        "version": STATE_VERSION,
         "owner": owner,
         "routes": [route_fields(route) for route in routes],
         "holds": [
