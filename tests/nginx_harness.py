@@ -383,12 +383,12 @@ def nginx(binary: str, config_text: str, workdir: Path, port: int) -> Iterator[s
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 10
-        while True:  # nginx binds every listen socket (HTTP and TLS) before it serves any
+        # Any answer means nginx is up (it binds every listen socket, HTTP and TLS, before it
+        # serves any). Redirects are not followed: the default server may redirect to https.
+        while True:
             try:
-                urllib.request.urlopen(base + "/nexus-probe", timeout=1)
+                http_request(port, "/nexus-probe", host="127.0.0.1", timeout=1)
                 break
-            except urllib.error.HTTPError:
-                break  # nginx answered (404): it is up
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:
                     raise AssertionError("nginx did not start") from None
@@ -489,10 +489,16 @@ def _exchange(
 
 
 def http_request(
-    port: int, path: str, *, host: str, method: str = "GET", body: bytes | None = None
+    port: int,
+    path: str,
+    *,
+    host: str,
+    method: str = "GET",
+    body: bytes | None = None,
+    timeout: float = 10,
 ) -> Reply:
     """Plain HTTP to 127.0.0.1:``port`` with a Host header; a redirect is returned, not followed."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     return _exchange(conn, path, host, method, body, None)
 
 
