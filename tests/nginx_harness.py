@@ -129,6 +129,9 @@ class _Location:
 
 
 def _servers(ordered: list[Ingress], backends: Mapping[str, int]) -> dict[str, list[_Location]]:
+    """host -> its locations, longest path first: ingress-nginx's ``createServers`` and
+    ``getBackendServers``. The Ingress that first names a host also lends its annotations to
+    that server's default ``/`` location, as ``locationApplyAnnotations`` does."""
     servers: dict[str, list[_Location]] = {}
     for ingress in ordered:
         for rule in ingress["spec"].get("rules", []):
@@ -212,6 +215,8 @@ def _tls_secret_for(
 
 
 def _location(loc: _Location, enforce_regex: bool, has_certificate: bool) -> str:
+    """One nginx ``location``, as ingress-nginx's template writes it for our annotations. The
+    ssl-redirect test is its Lua ``redirect_to_https``: the server's Host has a certificate."""
     annotations = loc.annotations()
     lines = []
     redirect = annotations.get("force-ssl-redirect") == "true" or (
