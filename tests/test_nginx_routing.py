@@ -80,7 +80,13 @@ def test_prefix_is_stripped_and_announced(
 ) -> None:
     status, seen = request(proxy + path)
     assert status == 200
-    assert seen == {"service": service, "path": upstream_path, "prefix": prefix, "received": 0}
+    assert seen == {
+        "service": service,
+        "path": upstream_path,
+        "prefix": prefix,
+        "received": 0,
+        "proto": "http",
+    }
 
 
 @pytest.mark.parametrize("path", ["/volumev3x/v3", "/volume/v3", "/", "/v3/volumes"])
@@ -115,7 +121,7 @@ def test_host_routes(tmp_path: Path) -> None:
             unknown = request(base + "/v3", host="glance.openstack.svc.cluster.local")
     assert keystone == (
         200,
-        {"service": "keystone-api", "path": "/v3", "prefix": None, "received": 0},
+        {"service": "keystone-api", "path": "/v3", "prefix": None, "received": 0, "proto": "http"},
     )
     assert cinder[1]["path"] == "/v3/volumes" and cinder[1]["service"] == "cinder-api"
     assert unknown[0] == 404
