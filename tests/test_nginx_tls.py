@@ -21,14 +21,18 @@ The target shape:
 from __future__ import annotations
 
 import ssl
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from nexus_gitops import commands
 from tests import certs
+from tests.conftest import OPTIONS, config, load_balancer, manifest, snapshot
 from tests.nginx_harness import (
     Proxy,
     backend_names,
@@ -108,10 +112,35 @@ def host_ingress_for(
 
 
 def tls_ingresses(style: str) -> list[dict[str, Any]]:
-    """THE Ingresses under test, in the target shape (swap for the renderer's output)."""
-    paths = [path_ingress(s, port, prefix) for s, port, prefix, _, _ in APIS]
-    hosts = [host_ingress(s, port, name, public) for s, port, _, name, public in APIS]
-    return {"path": paths, "host": hosts, "both": paths + hosts}[style]
+    """THE Ingresses under test: what the renderer writes for three APIs with TLS from a
+    cert-manager issuer (the Certificate objects are left out: the test CA plays the issuer)."""
+    cfg = config(
+        discovery={"public_service_name": "lb"},
+        routing={"style": style, "public_domain": "example.com"},
+        proxy={"ssl": {"enabled": True, "cluster_issuer": "test-ca"}},
+    )
+    source = snapshot(
+        [
+            load_balancer("lb", LB_IP),
+            *(manifest(service, ports=[("http", port)]) for service, port, *_ in APIS),
+        ]
+    )
+    with tempfile.TemporaryDirectory() as scratch:
+        out = Path(scratch)
+        commands.render(cfg, source, out, OPTIONS)
+        documents = [yaml.safe_load(p.read_text()) for p in sorted(out.rglob("*.yaml"))]
+    return [d for d in documents if d["kind"] == "Ingress"]
+
+
+def test_the_rendered_ingresses_have_the_target_shape() -> None:
+    """The hand-written target shape (kept for the negative controls) and the renderer agree on
+    everything the TLS tests depend on."""
+    rendered = {i["metadata"]["name"]: i for i in tls_ingresses("path")}
+    for service, port, prefix, _, _ in APIS:
+        target = path_ingress(service, port, prefix)
+        got = rendered[target["metadata"]["name"]]
+        assert got["spec"]["tls"] == target["spec"]["tls"]
+        assert got["spec"]["rules"] == target["spec"]["rules"]
 
 
 def todays_path_ingresses() -> list[dict[str, Any]]:
@@ -265,23 +294,24 @@ def test_plain_http_to_the_path_host_is_redirected_to_https(
 
 
 @pytest.mark.parametrize("name", ["keystone", "keystone.openstack"])
-def test_host_style_short_names_are_redirected_to_the_fake_certificate(
-    proxy: Callable[[str], Proxy], name: str
-) -> None:
-    """Documents a consequence of the host target shape, for the renderer: the short names have
-    rules but no ``tls`` entry, and ingress-nginx then settles their servers on the fake
-    certificate, which also counts as "a certificate is configured". So plain HTTP to them is
-    redirected to HTTPS, where only the fake certificate is offered and verification fails.
-    Setting ``ssl-redirect: "false"`` on host Ingresses, or listing the short names in ``tls``
-    (with a certificate that covers them), would avoid it."""
+def test_host_style_short_names_keep_plain_http(proxy: Callable[[str], Proxy], name: str) -> None:
+    """The in-cluster short names have no certificate (no CA signs ``keystone.openstack``).
+    Sharing the route's Ingress, ingress-nginx would settle them on its fake certificate, count
+    that as "configured" and redirect ``http://keystone.openstack/`` to an HTTPS that cannot
+    verify. The renderer gives them an Ingress of their own with ``ssl-redirect: "false"``."""
     p = proxy("host")
     reply = http_request(p.http_port, "/v3", host=name)
-    assert (reply.status, reply.location) == (308, f"https://{name}/v3")
-    with pytest.raises(ssl.SSLCertVerificationError):
-        https_request(p.tls_port, "/v3", sni=name, ca=p.ca)
-    unverified = https_request(p.tls_port, "/v3", sni=name, ca=None)
-    assert unverified.certificate is not None and unverified.certificate.is_fake
-    assert unverified.body == echo("keystone-api", "/v3", None)
+    assert (reply.status, reply.body) == (200, echo("keystone-api", "/v3", None, "http"))
+
+
+def test_short_names_on_the_tls_ingress_would_be_redirected(tmp_path: Path) -> None:
+    """The negative control for the test above: today's host shape, short names and FQDNs on
+    one Ingress with ``tls`` for the FQDNs only."""
+    with serve([host_ingress("keystone-api", 5000, "keystone", None)], tmp_path) as p:
+        reply = http_request(p.http_port, "/v3", host="keystone.openstack")
+        with pytest.raises(ssl.SSLCertVerificationError):
+            https_request(p.tls_port, "/v3", sni="keystone.openstack", ca=p.ca)
+    assert (reply.status, reply.location) == (308, "https://keystone.openstack/v3")
 
 
 # (e) ------------------------------------------------------------------------------------------

@@ -104,25 +104,50 @@ def _rules(route: Route, tls: bool) -> list[dict[str, Any]]:
     return rules
 
 
-def ingress(route: Route, config: Config) -> dict[str, Any]:
-    """One Ingress per route. Host rules never share an Ingress with the rewrite annotations,
-    which would apply to them too."""
-    binding = tls_binding(route, config)
-    spec: dict[str, Any] = {"ingressClassName": config.routing.ingress_class}
-    if binding is not None:
-        spec["tls"] = [{"hosts": list(binding.hosts), "secretName": binding.secret}]
-    spec["rules"] = _rules(route, binding is not None)
+def _object(name: str, route: Route, annotations: dict[str, str], spec: dict[str, Any]) -> Any:
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "Ingress",
         "metadata": {
-            "name": object_name(route),
+            "name": name,
             "namespace": route.namespace,
             "labels": dict(MANAGED_BY),
-            "annotations": _annotations(route),
+            "annotations": annotations,
         },
         "spec": spec,
     }
+
+
+LOCAL_SUFFIX = "-local"
+"""The Ingress of a TLS host route's in-cluster short names (``keystone``, ``keystone.openstack``).
+
+No public CA signs those names, so they have no ``tls`` entry; ingress-nginx would still
+redirect them to HTTPS (onto its fake certificate) if they shared the route's Ingress, and
+in-cluster clients of ``http://keystone.openstack/`` would break. On their own Ingress, with
+``ssl-redirect: "false"``, they keep plain HTTP. (A route name always ends in ``-path`` or
+``-host``, so this name cannot collide with another route's.)"""
+
+
+def ingresses(route: Route, config: Config) -> list[tuple[str, dict[str, Any]]]:
+    """The Ingress objects of one route, by name. Host rules never share an Ingress with the
+    rewrite annotations, which would apply to them too."""
+    binding = tls_binding(route, config)
+    spec: dict[str, Any] = {"ingressClassName": config.routing.ingress_class}
+    annotations = _annotations(route)
+    if binding is None:
+        spec["rules"] = _rules(route, tls=False)
+        return [(object_name(route), _object(object_name(route), route, annotations, spec))]
+    spec["tls"] = [{"hosts": list(binding.hosts), "secretName": binding.secret}]
+    rules = _rules(route, tls=True)
+    local = [r for r in rules if "host" in r and r["host"] not in binding.hosts]
+    spec["rules"] = [r for r in rules if r not in local]
+    objects = [(object_name(route), _object(object_name(route), route, annotations, spec))]
+    if local:
+        name = object_name(route) + LOCAL_SUFFIX
+        plain = dict(sorted({**annotations, NGINX + "ssl-redirect": "false"}.items()))
+        local_spec = {"ingressClassName": config.routing.ingress_class, "rules": local}
+        objects.append((name, _object(name, route, plain, local_spec)))
+    return objects
 
 
 class IngressNginx:
@@ -132,10 +157,9 @@ class IngressNginx:
 
     def render(self, routes: Sequence[Route], config: Config, marker: str) -> dict[str, bytes]:
         files = {
-            f"ingress/{route.namespace}/{object_name(route)}.yaml": dump(
-                ingress(route, config), marker
-            )
+            f"ingress/{route.namespace}/{name}.yaml": dump(document, marker)
             for route in routes
+            for name, document in ingresses(route, config)
         }
         for path, document in certificates(routes, config).items():
             files[path] = dump(document, marker)
