@@ -118,7 +118,7 @@ def test_no_ingress_for_infrastructure(
     example_config: Config, example_source: SnapshotSource, tmp_path: Path
 ) -> None:
     _render(example_config, example_source, tmp_path)
-    backends = set()
+    backends: set[str] = set()
     for path in (tmp_path / "ingress" / "openstack").iterdir():
         for rule in _load(path)["spec"]["rules"]:
             backends.update(p["backend"]["service"]["name"] for p in rule["http"]["paths"])
