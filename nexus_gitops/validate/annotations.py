@@ -15,14 +15,16 @@ from nexus_gitops.validate.names import InvalidValue, shown
 
 NGINX_PREFIX = "nginx.ingress.kubernetes.io/"
 
-_SIZE = re.compile(r"^(0|[1-9][0-9]{0,8}[kKmMgG]?)$")
-_SECONDS = re.compile(r"^[1-9][0-9]{0,5}$")
-_COUNT = re.compile(r"^[1-9][0-9]{0,6}$")
+# Used with fullmatch(): "$" would also match before a final newline ("60\n").
+_SIZE = re.compile(r"0|[1-9][0-9]{0,8}[kKmMgG]?")
+_SECONDS = re.compile(r"[1-9][0-9]{0,5}")
+_COUNT = re.compile(r"[1-9][0-9]{0,6}")
+MAX_NUMBER = 10**12
 
 
 def _matching(pattern: re.Pattern[str], meaning: str) -> Callable[[str], str]:
     def check(value: str) -> str:
-        if not pattern.match(value):
+        if not pattern.fullmatch(value):
             raise InvalidValue(f"must be {meaning}, not {shown(value)}")
         return value
 
@@ -39,8 +41,15 @@ def _one_of(*choices: str) -> Callable[[str], str]:
 
 
 def _cidrs(value: str) -> str:
-    parts = [part.strip() for part in value.split(",")]
+    """Comma-separated CIDRs, written back canonically.
+
+    Only spaces are stripped, not every whitespace character: a newline or tab is refused like
+    anywhere else, not quietly cleaned up. Zone ids (``%eth0``) mean nothing to nginx.
+    """
+    parts = [part.strip(" ") for part in value.split(",")]
     try:
+        if any("%" in part or not part.isascii() for part in parts):
+            raise ValueError(value)
         return ",".join(str(ipaddress.ip_network(part, strict=False)) for part in parts)
     except ValueError:
         raise InvalidValue(f"must be comma-separated CIDRs, not {shown(value)}") from None
@@ -88,6 +97,9 @@ def nginx_annotation(key: object, value: object) -> tuple[str, str]:
     short = full.removeprefix(NGINX_PREFIX)
     if isinstance(value, bool) or not isinstance(value, str | int):
         raise InvalidValue(f"annotation {short} must be a string, not {shown(value)}")
+    if isinstance(value, int) and not 0 <= value < MAX_NUMBER:
+        # str() of an int over 4300 digits raises ValueError; no annotation needs such a number.
+        raise InvalidValue(f"annotation {short} {shown(value)} is out of range")
     try:
         return full, ALLOWED[short](str(value))
     except InvalidValue as exc:
