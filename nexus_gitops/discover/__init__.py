@@ -17,10 +17,17 @@ from nexus_gitops.model import KubeService, Skip
 
 @dataclass(frozen=True)
 class Listing:
-    """Services read from a source, and the items that could not be read (as skips)."""
+    """Services read from a source, and the items that could not be read (as skips).
+
+    ``missing_namespaces`` are the namespaces asked for that do not exist, or that the source
+    cannot tell from empty (a snapshot without any item in them, or a cluster that forbids
+    reading the Namespace). A deletion guard needs this: an empty list must not read as "every
+    API was removed" when the namespace itself is gone or unreadable.
+    """
 
     services: tuple[KubeService, ...]
     problems: tuple[Skip, ...] = ()
+    missing_namespaces: tuple[str, ...] = ()
 
 
 class Source(Protocol):

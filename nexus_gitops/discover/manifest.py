@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from nexus_gitops.model import KubeService, ServicePort
-from nexus_gitops.validate.names import InvalidValue, dns_label, ip_address, port_number, shown
+from nexus_gitops.validate.names import (
+    InvalidValue,
+    dns_label,
+    hostname,
+    ip_address,
+    port_number,
+    shown,
+)
 
 
 def _mapping(value: Any, what: str) -> dict[str, str]:
@@ -34,6 +41,8 @@ def _port(raw: Any) -> ServicePort:
             raise InvalidValue(f"{what} {shown(value)} is not a string")
     if not isinstance(protocol, str):
         raise InvalidValue(f"port protocol {shown(protocol)} is not a string")
+    # port_number() refuses what JSON or YAML may hold in its place: a float (8776.0, 1e999),
+    # a string ("8776"), a boolean, or a number too long to convert (snapshot.TooLong).
     return ServicePort(
         port=port_number(raw.get("port")),
         name=name,
@@ -67,8 +76,8 @@ def service_from_manifest(obj: Any) -> KubeService:
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, Mapping) and entry.get("ip"):
             ips.append(ip_address(entry["ip"], "load balancer IP"))
-        elif isinstance(entry, Mapping) and isinstance(entry.get("hostname"), str):
-            hostnames.append(entry["hostname"])
+        elif isinstance(entry, Mapping) and entry.get("hostname"):
+            hostnames.append(hostname(entry["hostname"], "load balancer hostname"))
     svc_type = spec.get("type", "ClusterIP")
     cluster_ip = spec.get("clusterIP")
     return KubeService(
