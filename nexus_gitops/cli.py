@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -38,6 +40,40 @@ def today() -> dt.date:
     return dt.datetime.now(tz=dt.UTC).date()
 
 
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``30``, ``30s``, ``0.5s``, ``1m``, ``1m30s`` or ``250ms`` (kubectl's
+    ``--request-timeout`` syntax); raises ValueError. Zero is refused: an unattended run
+    without a deadline can hang forever."""
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", text):
+        seconds = float(text)
+    else:
+        parts = _DURATION_PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"{text!r} is not a duration such as 30s, 1m or 0.5")
+        seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
+    if not math.isfinite(seconds) or not 0 < seconds <= 86400:
+        raise ValueError(f"{text!r} must be more than 0 and at most 24h")
+    return seconds
+
+
+class Duration(click.ParamType[float]):
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 def common_options(function: F) -> F:
     options = [
         click.option(
@@ -59,6 +95,13 @@ def common_options(function: F) -> F:
             help="kubeconfig file for --source kubernetes.",
         ),
         click.option("--context", help="kubeconfig context for --source kubernetes."),
+        click.option(
+            "--request-timeout",
+            type=Duration(),
+            default="30s",
+            show_default=True,
+            help="Deadline for all Kubernetes API calls together (30s, 1m, 0.5s or seconds).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -66,10 +109,16 @@ def common_options(function: F) -> F:
 
 
 def _load(
-    source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    request_timeout: float,
 ) -> tuple[Config, Source]:
     config = load_config(config_path)
-    return config, open_source(source, kubeconfig=kubeconfig, context=context)
+    return config, open_source(
+        source, kubeconfig=kubeconfig, context=context, request_timeout=request_timeout
+    )
 
 
 def _report(skipped: tuple[Skip, ...]) -> None:
@@ -94,10 +143,15 @@ def cli() -> None:
     show_default=True,
 )
 def discover(
-    source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None, output: str
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    request_timeout: float,
+    output: str,
 ) -> None:
     """Show the OpenStack APIs found, their routes, and every Service skipped with the reason."""
-    config, src = _load(source, config_path, kubeconfig, context)
+    config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     found = commands.plan_state(config, src)
     _report(found.desired.skipped)
     if output == "table":
@@ -153,10 +207,15 @@ def discover(
     help="Directory to write the files to.",
 )
 def render(
-    source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None, out: Path
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    request_timeout: float,
+    out: Path,
 ) -> None:
     """Write the Ingress and DNS files to a directory, without Git."""
-    config, src = _load(source, config_path, kubeconfig, context)
+    config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     outcome = commands.render(config, src, out, today())
     _report(outcome.discovery.desired.skipped)
     click.echo(
@@ -185,6 +244,7 @@ def sync(
     config_path: Path | None,
     kubeconfig: Path | None,
     context: str | None,
+    request_timeout: float,
     repo: str,
     subdir: str,
 ) -> None:
@@ -193,7 +253,7 @@ def sync(
     No commit is made when nothing changed. For HTTPS remotes, a token in
     $NEXUS_GITOPS_GIT_TOKEN is sent as an HTTP header and never written to disk or logs.
     """
-    config, src = _load(source, config_path, kubeconfig, context)
+    config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     identity = commands.identity_from(config, dict(os.environ))
     outcome = commands.sync(
         config, src, repo, subdir, today(), identity, token=os.environ.get(TOKEN_ENV) or None

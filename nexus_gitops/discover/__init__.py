@@ -39,7 +39,7 @@ class Source(Protocol):
         ...
 
     def list_services(self, namespaces: Sequence[str]) -> Listing:
-        """All Services in these namespaces."""
+        """All Services in these namespaces, and which of them are missing."""
         ...
 
     def get_service(self, namespace: str, name: str) -> KubeService | None:
@@ -47,12 +47,23 @@ class Source(Protocol):
         ...
 
 
-def open_source(spec: str, *, kubeconfig: Path | None = None, context: str | None = None) -> Source:
-    """``kubernetes`` for the live cluster, anything else is a snapshot file path."""
+def open_source(
+    spec: str,
+    *,
+    kubeconfig: Path | None = None,
+    context: str | None = None,
+    request_timeout: float = 30.0,
+) -> Source:
+    """``kubernetes`` for the live cluster, anything else is a snapshot file path.
+
+    ``request_timeout`` is the deadline in seconds for all of a cluster's API calls together.
+    """
     if spec == "kubernetes":
         from nexus_gitops.discover.cluster import ClusterSource
 
-        return ClusterSource.connect(kubeconfig=kubeconfig, context=context)
+        return ClusterSource.connect(
+            kubeconfig=kubeconfig, context=context, request_timeout=request_timeout
+        )
     from nexus_gitops.discover.snapshot import SnapshotSource
 
     return SnapshotSource.load(Path(spec))
