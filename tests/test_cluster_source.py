@@ -287,3 +287,44 @@ def test_snapshot_runs_never_import_the_kubernetes_client() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+GOOD_KUBECONFIG = (
+    "current-context: x\n"
+    "contexts: [{name: x, context: {cluster: c, user: u}}]\n"
+    'clusters: [{name: c, cluster: {server: "SERVER"}}]\n'
+    'users: [{name: u, user: {token: "TOKEN"}}]\n'
+)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"- a\n", "the kubeconfig is malformed", id="a-list"),
+        pytest.param(b"clusters: [\n", "the kubeconfig is malformed", id="invalid-yaml"),
+        pytest.param(b"\xff\xfe", "the kubeconfig is malformed", id="not-utf8"),
+        pytest.param(
+            b"a: " + b"[" * 100_000 + b"]" * 100_000, "the kubeconfig is malformed", id="deep"
+        ),
+        pytest.param(
+            GOOD_KUBECONFIG.replace("SERVER", "http://127.0.0.1:9\\n").encode(),
+            "cannot use the Kubernetes API server 'http://127.0.0.1:9\\n'",
+            id="server-newline",
+        ),
+        pytest.param(
+            GOOD_KUBECONFIG.replace("SERVER", "http://127.0.0.1:9")
+            .replace("TOKEN", "secret\\nX-Evil: 1")
+            .encode(),
+            "invalid HTTP header",
+            id="token-newline",
+        ),
+    ],
+)
+def test_malformed_kubeconfig_is_one_line(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "kubeconfig"
+    path.write_bytes(content)
+    result = run_cli("discover", "--source", "kubernetes", "--kubeconfig", str(path))
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert message in result.stderr
+    assert "secret" not in result.stderr

@@ -82,23 +82,36 @@ class ClusterSource:
         the in-cluster service account. ``request_timeout`` is the deadline, in seconds, for
         every call this source will make, counted from now."""
         configuration = client.Configuration()
+        config_file = _kubeconfig_file(kubeconfig)
+        if config_file is None and context:
+            raise SourceError("--context needs a kubeconfig, and none was found")
+        origin = f" from {config_file}" if config_file else ""
         try:
-            config_file = _kubeconfig_file(kubeconfig)
             if config_file is not None:
                 kube_config.load_kube_config(
                     config_file=config_file, context=context, client_configuration=configuration
                 )
             else:
-                if context:
-                    raise SourceError("--context needs a kubeconfig, and none was found")
                 kube_config.load_incluster_config(client_configuration=configuration)
-        except (ConfigException, OSError, ValueError, TypeError) as exc:
+        except ConfigException as exc:
             raise SourceError(
-                f"cannot load Kubernetes credentials: {_one_line(exc)}", hint=CREDENTIALS_HINT
+                f"cannot load Kubernetes credentials{origin}: {_one_line(exc)}",
+                hint=CREDENTIALS_HINT,
             ) from None
+        except Exception as exc:
+            # The client's loader fails on a malformed kubeconfig with whatever its parsing
+            # raised (YAMLError, TypeError, KeyError, RecursionError, UnicodeDecodeError...):
+            # every one of them means the same thing to the user.
+            raise SourceError(
+                f"cannot load Kubernetes credentials{origin}: the kubeconfig is malformed "
+                f"({type(exc).__name__})",
+                hint="check it with: kubectl config view",
+            ) from None
+        host = configuration.host
+        if not isinstance(host, str) or not host.isprintable() or not host.isascii():
+            raise SourceError(f"cannot use the Kubernetes API server {shown(host)}{origin}")
         configuration.retries = False  # one deadline for the run, not four per call
         api_client = client.ApiClient(configuration)
-        host = configuration.host
         return cls(client.CoreV1Api(api_client), f"cluster {host}", page_size, request_timeout)
 
     def list_services(self, namespaces: Sequence[str]) -> Listing:
@@ -180,11 +193,13 @@ class ClusterSource:
             raise SourceError(f"cannot {what}: {self._no_answer()}")
         try:
             response = method(*args, _preload_content=False, _request_timeout=remaining, **kwargs)
-            data = json.loads(response.data)
         except ApiException as exc:
             raise self._api_error(what, exc) from None
-        except (HTTPError, OSError) as exc:
+        except (HTTPError, OSError, ValueError) as exc:
+            # ValueError: http.client refuses a header value with a newline (a bad token).
             raise SourceError(f"cannot {what}: {self._transport_error(exc)}") from None
+        try:
+            data = json.loads(response.data)
         except (ValueError, RecursionError):
             raise SourceError(f"cannot {what}: the answer of {self._host} is not JSON") from None
         if not isinstance(data, dict):
@@ -221,6 +236,12 @@ class ClusterSource:
             return self._no_answer()
         if isinstance(exc, ProtocolError | ConnectionError):
             return f"the Kubernetes API at {self._host} dropped the connection"
+        if isinstance(exc, ValueError) and not isinstance(exc, HTTPError):
+            # Not the exception's text: http.client quotes the header, which holds the token.
+            return (
+                f"cannot send a request to {self._host}: the kubeconfig's credentials make an "
+                "invalid HTTP header (a token with a newline?)"
+            )
         return f"cannot reach the Kubernetes API at {self._host} ({type(exc).__name__})"
 
     def _certificate(self, detail: str) -> str:
