@@ -25,6 +25,7 @@ from nexus_gitops.discover import Source, open_source
 from nexus_gitops.errors import NexusError
 from nexus_gitops.model import Skip
 from nexus_gitops.render.yaml import dump
+from nexus_gitops.validate.names import shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -72,6 +73,17 @@ class Duration(click.ParamType[float]):
             return parse_duration(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
+def _environment() -> dict[str, str]:
+    """The environment, with the identity variables checked like their config keys: they end
+    up in commit headers, where a newline would forge a header line."""
+    environ = dict(os.environ)
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
+        value = environ.get(name)
+        if value and not value.isprintable():
+            raise NexusError(f"${name} {shown(value)} has a non-printable character")
+    return environ
 
 
 def common_options(function: F) -> F:
@@ -254,7 +266,7 @@ def sync(
     $NEXUS_GITOPS_GIT_TOKEN is sent as an HTTP header and never written to disk or logs.
     """
     config, src = _load(source, config_path, kubeconfig, context, request_timeout)
-    identity = commands.identity_from(config, dict(os.environ))
+    identity = commands.identity_from(config, _environment())
     outcome = commands.sync(
         config, src, repo, subdir, today(), identity, token=os.environ.get(TOKEN_ENV) or None
     )

@@ -416,3 +416,23 @@ def test_hostile_input_gives_one_line_and_never_reaches_a_file(case: Case, tmp_p
             assert value not in content, f"{value!r} reached {path}"
         assert b"\r" not in content and b"\x00" not in content
         assert "\u2028" not in content.decode() and "\u2029" not in content.decode()
+
+
+@pytest.mark.parametrize("variable", ["GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"])
+def test_hostile_identity_in_the_environment(variable: str, tmp_path: Path) -> None:
+    """The author reaches a commit header, where a newline would forge another header."""
+    snapshot_file = tmp_path / "snapshot.json"
+    snapshot_file.write_bytes(_snapshot())
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    result = run_cli(
+        "sync",
+        "--source",
+        str(snapshot_file),
+        "--repo",
+        str(repo),
+        env={variable: "Bot\ncommitter evil <e@example.com>"},
+    )
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"error: ${variable} 'Bot\\n")
+    assert result.stderr.count("\n") == 1
