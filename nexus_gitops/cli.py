@@ -62,6 +62,8 @@ def parse_duration(text: str) -> float:
 
 
 class Duration(click.ParamType[float]):
+    """``--request-timeout``'s type, so a bad value is a usage error (exit 2) naming the flag."""
+
     name = "duration"
 
     def convert(

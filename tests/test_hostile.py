@@ -161,6 +161,21 @@ CASES = [
     ),
     pytest.param(
         Case(
+            _snapshot(
+                [
+                    load_balancer("public-openstack", LB_IP),
+                    manifest("cinder-api", ports=[("api\nwarning: forged", 8776), ("b", 80)]),
+                ]
+            ),
+            _config(),
+            "skip",
+            ("openstack/cinder-api", "port name"),
+            (b"cinder", b"forged"),
+        ),
+        id="port-name-newline",
+    ),
+    pytest.param(
+        Case(
             _snapshot([load_balancer("public-openstack", LB_IP), manifest("cinder-api\n")]),
             _config(),
             "skip",

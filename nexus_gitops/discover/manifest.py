@@ -41,6 +41,9 @@ def _port(raw: Any) -> ServicePort:
             raise InvalidValue(f"{what} {shown(value)} is not a string")
     if not isinstance(protocol, str):
         raise InvalidValue(f"port protocol {shown(protocol)} is not a string")
+    if name is not None:
+        # A Service port name is a DNS label; it is shown in messages, so it is checked here.
+        dns_label(name, "port name")
     # port_number() refuses what JSON or YAML may hold in its place: a float (8776.0, 1e999),
     # a string ("8776"), a boolean, or a number too long to convert (snapshot.TooLong).
     return ServicePort(
