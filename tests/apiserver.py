@@ -42,6 +42,8 @@ class FakeCluster:
     """Whether reading Namespace objects is forbidden (RBAC that grants only services)."""
     unauthorized: bool = False
     """Whether every request is refused with 401, as for an expired token."""
+    patch_body: dict[bytes, bytes] = field(default_factory=dict)
+    """Byte replacements in every JSON answer, for what json.dumps cannot write (huge ints)."""
 
     def namespace_items(self, namespace: str) -> list[dict[str, Any]]:
         return [s for s in self.services if s["metadata"]["namespace"] == namespace]
@@ -127,6 +129,8 @@ def _handler(cluster: FakeCluster) -> type[BaseHTTPRequestHandler]:
 
         def _send(self, code: int, body: dict[str, Any]) -> None:
             data = json.dumps(body).encode()
+            for old, new in cluster.patch_body.items():
+                data = data.replace(old, new)
             self.send_response(code)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(data)))

@@ -328,3 +328,26 @@ def test_malformed_kubeconfig_is_one_line(tmp_path: Path, content: bytes, messag
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
     assert message in result.stderr
     assert "secret" not in result.stderr
+
+
+def test_hostile_answers_skip_the_item_or_name_the_server(
+    cluster: FakeCluster, kubeconfig: Path
+) -> None:
+    """The API answer goes through the same JSON reader as a snapshot: a port of 5000 digits
+    skips its Service; a duplicate key or NaN fails the call, naming the server."""
+    cinder = next(s for s in cluster.services if s["metadata"]["name"] == "cinder-api")
+    port = cinder["spec"]["ports"][0]["port"]
+    cluster.patch_body = {f'"port": {port}'.encode(): b'"port": ' + b"9" * 5000}
+    listing = _connect(kubeconfig).list_services(["openstack"])
+    assert "cinder-api" not in [s.name for s in listing.services]
+    (problem,) = [p for p in listing.problems if p.ref == "openstack/cinder-api"]
+    assert "5000-digit" in problem.reason
+    for patch, message in (
+        ({b'"kind": "ServiceList"': b'"kind": "ServiceList", "kind": "List"'}, "duplicate key"),
+        ({b'"kind": "ServiceList"': b'"kind": NaN'}, "is not JSON"),
+    ):
+        cluster.patch_body = patch
+        with pytest.raises(SourceError) as caught:
+            _connect(kubeconfig).list_services(["openstack"])
+        assert message in str(caught.value)
+        assert "http://127.0.0.1:" in str(caught.value)

@@ -35,10 +35,10 @@ from urllib3.exceptions import (
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
 from nexus_gitops.discover import Listing
-from nexus_gitops.discover.manifest import service_from_manifest
+from nexus_gitops.discover.manifest import DuplicateKey, loads_json, service_from_manifest
 from nexus_gitops.errors import SourceError
 from nexus_gitops.model import KubeService, Skip
-from nexus_gitops.validate.names import InvalidValue, shown
+from nexus_gitops.validate.names import InvalidValue, dns_label, shown
 
 PAGE_SIZE = 500
 TIMEOUT_SECONDS = 30.0
@@ -199,8 +199,17 @@ class ClusterSource:
             # ValueError: http.client refuses a header value with a newline (a bad token).
             raise SourceError(f"cannot {what}: {self._transport_error(exc)}") from None
         try:
-            data = json.loads(response.data)
-        except (ValueError, RecursionError):
+            data = loads_json(response.data)
+        except DuplicateKey as exc:
+            key = shown(exc.args[0])
+            raise SourceError(
+                f"cannot {what}: the answer of {self._host} has a duplicate key {key}"
+            ) from None
+        except RecursionError:
+            raise SourceError(
+                f"cannot {what}: the answer of {self._host} is nested too deeply"
+            ) from None
+        except ValueError:
             raise SourceError(f"cannot {what}: the answer of {self._host} is not JSON") from None
         if not isinstance(data, dict):
             raise SourceError(f"cannot {what}: the answer of {self._host} is not an object")
@@ -292,8 +301,13 @@ class _Refused(SourceError):
 
 
 def _item_name(item: Any) -> str:
+    """The item's name as a plain label when it is one, else quoted and escaped."""
     meta = item.get("metadata") if isinstance(item, dict) else None
-    return shown(meta.get("name") if isinstance(meta, dict) else None, 40)
+    name = meta.get("name") if isinstance(meta, dict) else None
+    try:
+        return dns_label(name)
+    except InvalidValue:
+        return shown(name, 40)
 
 
 def _status_message(exc: ApiException) -> str:

@@ -8,7 +8,6 @@ with its reason, naming the Service.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,50 +16,18 @@ from typing import Any
 import yaml
 
 from nexus_gitops.discover import Listing
-from nexus_gitops.discover.manifest import service_from_manifest
+from nexus_gitops.discover.manifest import (
+    MAX_INT_DIGITS,
+    DuplicateKey,
+    TooLong,
+    loads_json,
+    service_from_manifest,
+)
 from nexus_gitops.errors import SourceError
 from nexus_gitops.model import KubeService, Skip
 from nexus_gitops.validate.names import InvalidValue, dns_label, shown
 
-MAX_INT_DIGITS = 30
-"""Longer integers are kept as :class:`TooLong`: ``int()`` of over 4300 digits raises, and no
-field of a Service needs more than a few digits."""
-
 HINT = "create it with: kubectl get svc -A -o yaml > snapshot.yaml"
-
-
-class TooLong:
-    """Stands in for an integer too long to convert; every grammar refuses it, so only the item
-    that holds it is skipped, with a readable reason."""
-
-    def __init__(self, digits: int) -> None:
-        self.digits = digits
-
-    def __repr__(self) -> str:
-        return f"<a {self.digits}-digit number>"
-
-
-class _Duplicate(ValueError):
-    pass
-
-
-def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result = dict(pairs)
-    if len(result) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise _Duplicate(key)
-            seen.add(key)
-    return result
-
-
-def _json_int(text: str) -> int | TooLong:
-    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else TooLong(len(text))
-
-
-def _json_constant(text: str) -> Any:
-    raise ValueError(f"{text} is not JSON")  # json.loads accepts NaN and Infinity otherwise
 
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -85,7 +52,7 @@ class _Loader(_BaseLoader):  # type: ignore[valid-type, misc]
             for key_node, _ in node.value:
                 key = self.construct_object(key_node)
                 if key in seen:
-                    raise _Duplicate(key)
+                    raise DuplicateKey(key)
                 seen.add(key)
         return mapping
 
@@ -186,13 +153,8 @@ class SnapshotSource:
 def _parse_document(text: str, name: str) -> Any:
     if text.lstrip().startswith("{"):
         try:
-            return json.loads(
-                text,
-                object_pairs_hook=_json_object,
-                parse_int=_json_int,
-                parse_constant=_json_constant,
-            )
-        except _Duplicate as exc:
+            return loads_json(text)
+        except DuplicateKey as exc:
             raise SourceError(f"snapshot {name} has a duplicate key {shown(exc.args[0])}") from None
         except RecursionError:
             raise SourceError(f"snapshot {name} is nested too deeply") from None
@@ -201,7 +163,7 @@ def _parse_document(text: str, name: str) -> Any:
             raise SourceError(f"snapshot {name} is not valid JSON: {detail}") from None
     try:
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - a safe loader
-    except _Duplicate as exc:
+    except DuplicateKey as exc:
         raise SourceError(f"snapshot {name} has a duplicate key {shown(exc.args[0])}") from None
     except RecursionError:
         raise SourceError(f"snapshot {name} is nested too deeply") from None
