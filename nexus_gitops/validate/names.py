@@ -114,8 +114,8 @@ def ip_address(value: object, what: str = "address") -> str:
 
     Zone ids (``fe80::1%eth0``) are refused: they mean nothing in a DNS record or to another
     host. IPv4-mapped IPv6 addresses (``::ffff:192.0.2.1``) are refused with the IPv4 address to
-    write instead: an A-or-AAAA choice that flips on the spelling made the zone serial move on
-    every run.
+    write instead: they are one address with two spellings, and made the DNS zone serial bump
+    on every run.
     """
     if not isinstance(value, str) or "%" in value or not value.isascii():
         raise InvalidValue(f"{what} {shown(value)} is not an IP address")
