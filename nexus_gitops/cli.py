@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -28,7 +30,7 @@ from nexus_gitops.plan.guards import ALLOW_HINT
 from nexus_gitops.plan.summary import headline
 from nexus_gitops.render.state import route_fields
 from nexus_gitops.render.yaml import dump
-from nexus_gitops.validate.names import InvalidValue
+from nexus_gitops.validate.names import InvalidValue, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,6 +44,53 @@ def today() -> dt.date:
         except (ValueError, OverflowError, OSError):
             raise NexusError(f"SOURCE_DATE_EPOCH {epoch!r} is not a Unix time") from None
     return dt.datetime.now(tz=dt.UTC).date()
+
+
+_DURATION_PART = re.compile(r"([0-9]+(?:\.[0-9]*)?|\.[0-9]+)(ms|s|m|h)")
+_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str) -> float:
+    """Seconds from ``30``, ``30s``, ``0.5s``, ``1m``, ``1m30s`` or ``250ms`` (kubectl's
+    ``--request-timeout`` syntax); raises ValueError. Zero is refused: an unattended run
+    without a deadline can hang forever."""
+    if re.fullmatch(r"[0-9]+(?:\.[0-9]*)?|\.[0-9]+", text):
+        seconds = float(text)
+    else:
+        parts = _DURATION_PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            raise ValueError(f"{text!r} is not a duration such as 30s, 1m or 0.5")
+        seconds = sum(float(number) * _UNITS[unit] for number, unit in parts)
+    if not math.isfinite(seconds) or not 0 < seconds <= 86400:
+        raise ValueError(f"{text!r} must be more than 0 and at most 24h")
+    return seconds
+
+
+class Duration(click.ParamType[float]):
+    """``--request-timeout``'s type, so a bad value is a usage error (exit 2) naming the flag."""
+
+    name = "duration"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, float):
+            return value
+        try:
+            return parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+def _environment() -> dict[str, str]:
+    """The environment, with the identity variables checked like their config keys: they end
+    up in commit headers, where a newline would forge a header line."""
+    environ = dict(os.environ)
+    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL"):
+        value = environ.get(name)
+        if value and not value.isprintable():
+            raise NexusError(f"${name} {shown(value)} has a non-printable character")
+    return environ
 
 
 def common_options(function: F) -> F:
@@ -65,6 +114,13 @@ def common_options(function: F) -> F:
             help="kubeconfig file for --source kubernetes.",
         ),
         click.option("--context", help="kubeconfig context for --source kubernetes."),
+        click.option(
+            "--request-timeout",
+            type=Duration(),
+            default="30s",
+            show_default=True,
+            help="Deadline for all Kubernetes API calls together (30s, 1m, 0.5s or seconds).",
+        ),
     ]
     for option in reversed(options):
         function = option(function)
@@ -100,10 +156,16 @@ def run_options(function: F) -> F:
 
 
 def _load(
-    source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    request_timeout: float,
 ) -> tuple[Config, Source]:
     config = load_config(config_path)
-    return config, open_source(source, kubeconfig=kubeconfig, context=context)
+    return config, open_source(
+        source, kubeconfig=kubeconfig, context=context, request_timeout=request_timeout
+    )
 
 
 def _options(
@@ -150,13 +212,18 @@ def cli() -> None:
     show_default=True,
 )
 def discover(
-    source: str, config_path: Path | None, kubeconfig: Path | None, context: str | None, output: str
+    source: str,
+    config_path: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    request_timeout: float,
+    output: str,
 ) -> None:
     """Show the OpenStack APIs found, their routes, and every Service skipped with the reason.
 
     Conflicts are judged without the committed state; `plan` shows what `sync` would do.
     """
-    config, src = _load(source, config_path, kubeconfig, context)
+    config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     found = commands.discover(config, src)
     planned = commands.plan(found, config, {}, _options(config, "nexus", None, None, False, False))
     desired = planned.desired
@@ -218,6 +285,7 @@ def render(
     config_path: Path | None,
     kubeconfig: Path | None,
     context: str | None,
+    request_timeout: float,
     owner_id: str | None,
     policy: str | None,
     allow_deletions: bool,
@@ -225,7 +293,7 @@ def render(
     out: Path,
 ) -> None:
     """Write the Ingress and DNS files to a directory, without Git."""
-    config, src = _load(source, config_path, kubeconfig, context)
+    config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     options = _options(config, "nexus", owner_id, policy, allow_deletions, allow_takeover)
     outcome = commands.render(config, src, out, options)
     _report(outcome.planned.skipped)
@@ -283,6 +351,7 @@ def plan(
     config_path: Path | None,
     kubeconfig: Path | None,
     context: str | None,
+    request_timeout: float,
     owner_id: str | None,
     policy: str | None,
     allow_deletions: bool,
@@ -301,6 +370,7 @@ def plan(
         config_path,
         kubeconfig,
         context,
+        request_timeout,
         repo,
         subdir,
         (owner_id, policy, allow_deletions, allow_takeover),
@@ -323,6 +393,7 @@ def _sync(
     config_path: Path | None,
     kubeconfig: Path | None,
     context: str | None,
+    request_timeout: float,
     repo: str,
     subdir: str,
     run: tuple[str | None, str | None, bool, bool],
@@ -330,9 +401,9 @@ def _sync(
     dry_run: bool,
 ) -> commands.Outcome:
     subdir = check_subpath(subdir)  # before the owner id is derived from it
-    config, src = _load(source, config_path, kubeconfig, context)
+    config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     options = _options(config, subdir, *run)
-    identity = commands.identity_from(config, os.environ)
+    identity = commands.identity_from(config, _environment())
     return commands.sync(
         config,
         src,
@@ -363,6 +434,7 @@ def sync(
     config_path: Path | None,
     kubeconfig: Path | None,
     context: str | None,
+    request_timeout: float,
     owner_id: str | None,
     policy: str | None,
     allow_deletions: bool,
@@ -382,6 +454,7 @@ def sync(
         config_path,
         kubeconfig,
         context,
+        request_timeout,
         repo,
         subdir,
         (owner_id, policy, allow_deletions, allow_takeover),

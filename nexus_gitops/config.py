@@ -7,6 +7,7 @@ that names its full path, because a misspelt key silently ignored is a productio
 
 from __future__ import annotations
 
+import difflib
 import enum
 import re
 from collections.abc import Callable, Mapping
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from nexus_gitops.discover.service_types import known_types, official_type
 from nexus_gitops.errors import ConfigError
 from nexus_gitops.model import BackendProtocol
 from nexus_gitops.validate.names import (
@@ -25,6 +27,7 @@ from nexus_gitops.validate.names import (
     dns_label,
     hostname,
     ip_address,
+    object_name,
     path_prefix,
     port_number,
     shown,
@@ -32,6 +35,25 @@ from nexus_gitops.validate.names import (
 )
 
 T = TypeVar("T")
+
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_./-]{1,100}")
+
+
+def _key_text(key: object) -> str:
+    """A key as it is shown in a key path: plain when it is plain, else quoted and escaped."""
+    return key if isinstance(key, str) and _PLAIN_KEY.fullmatch(key) else shown(key, 40)
+
+
+class _At(InvalidValue):
+    """An invalid value below the key being read; ``key`` is the rest of its path, so the
+    error names ``routing.service_types.imgae`` and not just ``routing.service_types``."""
+
+    key: str
+
+    def __init__(self, key: object, problem: InvalidValue | str) -> None:
+        inner = problem.key if isinstance(problem, _At) else None
+        self.key = _key_text(key) + (f".{inner}" if inner else "")
+        super().__init__(str(problem))
 
 
 class Style(enum.StrEnum):
@@ -191,6 +213,8 @@ class _Section:
             return default
         try:
             return check(self.raw[name])
+        except _At as exc:
+            raise ConfigError(f"config: {self.key(name)}.{exc.key}: {exc}") from None
         except InvalidValue as exc:
             raise ConfigError(f"config: {self.key(name)}: {exc}") from None
 
@@ -214,7 +238,12 @@ def _bool(value: Any) -> bool:
 
 
 def _text(value: Any) -> str:
-    if not isinstance(value, str) or not value or any(ord(c) < 32 for c in value):
+    """A non-empty string of printable characters only.
+
+    ``isprintable()`` refuses newlines, CR, NUL, tabs, DEL, U+0085 and U+2028/U+2029: each of
+    them ends a line somewhere (a commit header, a YAML reader, a log viewer).
+    """
+    if not isinstance(value, str) or not value or not value.isprintable():
         raise InvalidValue(f"must be a non-empty single-line string, not {shown(value)}")
     return value
 
@@ -307,15 +336,37 @@ def _tuning_layer(raw: Any, path: str, *, allow_null: bool) -> dict[str, Any]:
     return layer
 
 
+def _service_type(value: Any) -> str:
+    """A known service type; an alias is normalised (``volumev3`` -> ``block-storage``).
+
+    An unknown type is refused, not ignored: tuning for ``imgae`` would silently never apply.
+    """
+    dns_label(value, "service type")
+    official = official_type(value)
+    if official is None:
+        close = difflib.get_close_matches(value, known_types(), n=1)
+        guess = f"; did you mean {close[0]!r}?" if close else ""
+        raise InvalidValue(f"unknown service type{guess} (see os-service-types)")
+    return official
+
+
 def _tuning_types(raw: Any, path: str) -> dict[str, dict[str, Any]]:
     section = _Section(raw, path)
     result: dict[str, dict[str, Any]] = {}
-    for service_type, given in section.raw.items():
+    spelt: dict[str, object] = {}
+    for given_type, given in section.raw.items():
+        where = f"{path}.{_key_text(given_type)}"
         try:
-            dns_label(service_type, "service type")
+            service_type = _service_type(given_type)
         except InvalidValue as exc:
-            raise ConfigError(f"config: {path}: {exc}") from None
-        result[service_type] = _tuning_layer(given, f"{path}.{service_type}", allow_null=True)
+            raise ConfigError(f"config: {where}: {exc}") from None
+        if service_type in spelt:
+            raise ConfigError(
+                f"config: {where}: names service type {service_type}, "
+                f"as {_key_text(spelt[service_type])} does"
+            )
+        spelt[service_type] = given_type
+        result[service_type] = _tuning_layer(given, where, allow_null=True)
     return result
 
 
@@ -353,9 +404,9 @@ def parse_config(raw: Any) -> Config:
     ssl_section = proxy_section.section("ssl")
     ssl = SslConfig(
         enabled=ssl_section.take("enabled", False, _bool),
-        secret_name=ssl_section.take("secret_name", None, lambda v: hostname(v, "secret name")),
-        cluster_issuer=ssl_section.take("cluster_issuer", None, lambda v: hostname(v, "issuer")),
-        issuer=ssl_section.take("issuer", None, lambda v: hostname(v, "issuer")),
+        secret_name=ssl_section.take("secret_name", None, lambda v: object_name(v, "secret name")),
+        cluster_issuer=ssl_section.take("cluster_issuer", None, lambda v: object_name(v, "issuer")),
+        issuer=ssl_section.take("issuer", None, lambda v: object_name(v, "issuer")),
     )
     ssl_section.done()
     proxy_section.done()
@@ -366,7 +417,7 @@ def parse_config(raw: Any) -> Config:
     routing = RoutingConfig(
         style=route.take("style", Style.PATH, _style),
         ingress_class=route.take(
-            "ingress_class", "openstack-nginx", lambda v: hostname(v, "ingress class")
+            "ingress_class", "openstack-nginx", lambda v: object_name(v, "ingress class")
         ),
         cluster_domain=route.take(
             "cluster_domain", "cluster.local", lambda v: hostname(v, "cluster domain")
@@ -415,10 +466,13 @@ def parse_config(raw: Any) -> Config:
     safety_section.done()
 
     services_section = top.section("services")
-    services = {
-        _service_ref(key): _override(value, f"services.{key}")
-        for key, value in services_section.raw.items()
-    }
+    services: dict[str, ServiceOverride] = {}
+    for key, value in services_section.raw.items():
+        try:
+            ref = _service_ref(key)
+        except InvalidValue as exc:
+            raise ConfigError(f"config: services.{_key_text(key)}: {exc}") from None
+        services[ref] = _override(value, f"services.{ref}")
     services_section.used.update(services_section.raw)
     services_section.done()
     top.done()
@@ -488,13 +542,23 @@ def load_config(path: Path | None) -> Config:
     if path is None:
         return Config()
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"config: cannot read {path}: {exc.strerror}") from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"config: {path} is not UTF-8 text (byte {exc.start})") from None
     try:
         raw = YAML(typ="safe", pure=True).load(text)
     except YAMLError as exc:
         raise ConfigError(f"config: {path} is not valid YAML: {_first_line(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"config: {path} is nested too deeply") from None
+    except ValueError:  # int() of over 4300 digits, or a malformed timestamp
+        raise ConfigError(
+            f"config: {path} has a value that cannot be read (a number too long?)"
+        ) from None
     return parse_config(raw)
 
 

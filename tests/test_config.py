@@ -80,3 +80,80 @@ def test_unreadable_and_invalid_yaml(tmp_path: Path) -> None:
     bad.write_text("discovery: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_config(bad)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        pytest.param(
+            {"routing": {"service_types": {"imgae": {}}}},
+            "config: routing.service_types.imgae: unknown service type; did you mean 'image'?",
+            id="misspelt-service-type",
+        ),
+        pytest.param(
+            {"routing": {"service_types": {"volumev3": {}, "block-storage": {}}}},
+            "config: routing.service_types.block-storage: names service type block-storage, "
+            "as volumev3 does",
+            id="alias-and-official-type",
+        ),
+        pytest.param(
+            {"routing": {"service_types": {"image": {"body_limit": "0\n"}}}},
+            "config: routing.service_types.image.body_limit: ",
+            id="tuning-value-path",
+        ),
+        pytest.param(
+            {"routing": {"tuning": {"read_timeout": "60\n"}}},
+            "config: routing.tuning.read_timeout: ",
+            id="annotation-value-path",
+        ),
+        pytest.param(
+            {"services": {"Keystone-API": {}}},
+            "config: services.Keystone-API: Service name 'Keystone-API' is not",
+            id="services-key-uppercase",
+        ),
+        pytest.param(
+            {"services": {"a\nb": {}}}, "config: services.'a\\nb': ", id="services-key-quoted"
+        ),
+        pytest.param({"dns": {"ttl": True}}, "config: dns.ttl: ", id="ttl-bool"),
+        pytest.param({"dns": {"ttl": 30.0}}, "config: dns.ttl: ", id="ttl-float"),
+        pytest.param({"dns": {"ttl": 10**5000}}, "config: dns.ttl: ", id="ttl-5000-digits"),
+        pytest.param({"git": {"author_name": "Bot\u2028"}}, "git.author_name", id="name-u2028"),
+        pytest.param({"git": {"author_name": "Bot\x7f"}}, "git.author_name", id="name-del"),
+        pytest.param({"git": {"branch": "main\t"}}, "git.branch", id="branch-tab"),
+        pytest.param(
+            {"routing": {"ingress_class": "nginx\n"}}, "routing.ingress_class", id="class-newline"
+        ),
+        pytest.param(
+            {"routing": {"public_domain": "10.0.0.1"}}, "routing.public_domain", id="domain-ip"
+        ),
+    ],
+)
+def test_hostile_values_name_their_key(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw)
+    assert str(caught.value).startswith(message) or message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_service_type_aliases_are_normalised() -> None:
+    config = parse_config({"routing": {"service_types": {"volumev3": {"body_limit": "1g"}}}})
+    assert config.routing.service_types == {"block-storage": {"body_limit": 1024**3}}
+    extra = parse_config({"routing": {"service_types": {"novncproxy": {}}}})
+    assert extra.routing.service_types == {"novncproxy": {}}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        pytest.param(b"dns:\n  ttl: \xff\n", "is not UTF-8 text", id="not-utf8"),
+        pytest.param(b"a: " + b"[" * 100_000 + b"]" * 100_000, "nested too deeply", id="deep"),
+        pytest.param(b"dns:\n  ttl: " + b"9" * 5000 + b"\n", "cannot be read", id="5000-digits"),
+    ],
+)
+def test_unreadable_config_files_are_named(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "nexus.yaml"
+    path.write_bytes(content)
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert str(path) in str(caught.value)
+    assert message in str(caught.value)

@@ -37,9 +37,7 @@ def _sync(
 
 
 def _without(source: SnapshotSource, name: str) -> SnapshotSource:
-    return SnapshotSource(
-        source.description, tuple(s for s in source.services if s.name != name), ()
-    )
+    return dataclasses.replace(source, services=tuple(s for s in source.services if s.name != name))
 
 
 def test_first_sync_commits_and_pushes(
@@ -107,15 +105,14 @@ def test_address_change_bumps_the_serial(
 ) -> None:
     _, work = remote_and_clone
     _sync(example_config, example_source, work)
-    moved = SnapshotSource(
-        example_source.description,
-        tuple(
+    moved = dataclasses.replace(
+        example_source,
+        services=tuple(
             dataclasses.replace(s, load_balancer_ips=("172.18.30.170",))
             if s.name == "public-openstack"
             else s
             for s in example_source.services
         ),
-        (),
     )
     outcome = _sync(example_config, moved, work)
     assert outcome.commit is not None

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 
 from nexus_gitops.config import parse_config
@@ -10,12 +12,16 @@ from nexus_gitops.model import BackendProtocol
 from nexus_gitops.validate.names import (
     InvalidValue,
     boolean_text,
+    cidr,
     dns_label,
     hostname,
     ip_address,
+    object_name,
     path_prefix,
+    port_name,
     port_number,
     shown,
+    size_bytes,
 )
 
 HOSTILE = [
@@ -153,3 +159,70 @@ def test_tuning_accepts(key: str, value: object, expected: object) -> None:
 def test_tuning_refuses(routing: dict[str, object], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         parse_config({"routing": routing})
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r", "\x00", "\t", "\u2028", "\u2029", "\x85"])
+def test_every_grammar_is_a_full_match(ending: str) -> None:
+    """ "$" with re.match also matches before a final newline; fullmatch does not."""
+    checks: list[Callable[[str], object]] = [
+        dns_label,
+        hostname,
+        object_name,
+        path_prefix,
+        port_name,
+        ip_address,
+        size_bytes,
+        cidr,
+    ]
+    for check, good in zip(
+        checks,
+        [
+            "cinder",
+            "a.example.com",
+            "tls",
+            "share",
+            "http",
+            "10.0.0.1",
+            "10m",
+            "10.0.0.0/8",
+        ],
+        strict=True,
+    ):
+        check(good)
+        with pytest.raises(InvalidValue):
+            check(good + ending)
+
+
+@pytest.mark.parametrize("value", ["192.0.2.1", "10.1", "a.b.123", "1"])
+def test_hostname_refuses_an_all_digit_last_label(value: str) -> None:
+    with pytest.raises(InvalidValue, match="last label is all digits"):
+        hostname(value)
+    assert object_name("tls.2026") == "tls.2026"  # object names may end in digits
+    assert hostname("api2.example.com") == "api2.example.com"
+
+
+def test_hostname_refuses_non_ascii_that_lowercases_to_ascii() -> None:
+    assert "\u212a".lower() == "k"  # KELVIN SIGN
+    with pytest.raises(InvalidValue, match="ASCII"):
+        hostname("\u212aeystone.example.com")
+
+
+def test_ipv4_mapped_ipv6_names_the_ipv4_address() -> None:
+    with pytest.raises(InvalidValue, match=r"write the IPv4 address 192\.0\.2\.1 instead"):
+        ip_address("::ffff:192.0.2.1")
+    assert ip_address("64:ff9b::c000:201") == "64:ff9b::c000:201"  # NAT64 is a real IPv6
+
+
+@pytest.mark.parametrize("value", ["fe80::1%eth0", "fe80::1%1", "10.0.0.1%eth0"])
+def test_ip_address_refuses_zone_ids(value: str) -> None:
+    with pytest.raises(InvalidValue):
+        ip_address(value)
+
+
+def test_shown_survives_huge_numbers_and_deep_nesting() -> None:
+    assert "digits" in shown(10**5000)
+    deep: list[object] = []
+    for _ in range(100_000):
+        deep = [deep]
+    assert len(shown(deep)) <= 60
+    assert len(shown({"a": "x" * 1000})) <= 60

@@ -290,10 +290,9 @@ def test_render_keeps_serial_and_removes_stale_files(
     out = tmp_path / "out"
     _render(example_config, example_source, out)
     (out / "notes.txt").write_text("mine\n")
-    fewer = SnapshotSource(
-        example_source.description,
-        tuple(s for s in example_source.services if s.name != "heat-cfn"),
-        (),
+    fewer = dataclasses.replace(
+        example_source,
+        services=tuple(s for s in example_source.services if s.name != "heat-cfn"),
     )
     outcome = commands.render(
         example_config, fewer, out, dataclasses.replace(OPTIONS, today=TODAY.replace(day=23))

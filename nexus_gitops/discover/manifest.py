@@ -6,11 +6,67 @@ JSON objects to :func:`service_from_manifest`, so there is one parser and one se
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
 from nexus_gitops.model import KubeService, ServicePort
-from nexus_gitops.validate.names import InvalidValue, dns_label, ip_address, port_number, shown
+from nexus_gitops.validate.names import (
+    InvalidValue,
+    dns_label,
+    hostname,
+    ip_address,
+    port_number,
+    shown,
+)
+
+MAX_INT_DIGITS = 30
+"""Longer integers are kept as :class:`TooLong`: ``int()`` of over 4300 digits raises, and no
+field of a Service needs more than a few digits."""
+
+
+class TooLong:
+    """Stands in for an integer too long to convert; every grammar refuses it, so only the item
+    that holds it is skipped, with a readable reason, and not the whole file or API answer."""
+
+    def __init__(self, digits: int) -> None:
+        self.digits = digits
+
+    def __repr__(self) -> str:
+        return f"<a {self.digits}-digit number>"
+
+
+class DuplicateKey(ValueError):
+    """A JSON object or YAML mapping has a key twice: which one counts depends on the reader,
+    so neither does."""
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateKey(key)
+            seen.add(key)
+    return result
+
+
+def _json_int(text: str) -> int | TooLong:
+    return int(text) if len(text.lstrip("-")) <= MAX_INT_DIGITS else TooLong(len(text))
+
+
+def _json_constant(text: str) -> Any:
+    raise ValueError(f"{text} is not JSON")  # json.loads accepts NaN and Infinity otherwise
+
+
+def loads_json(text: str | bytes) -> Any:
+    """``json.loads`` for both sources: refuses duplicate keys (:class:`DuplicateKey`) and
+    NaN/Infinity (ValueError), keeps over-long integers as :class:`TooLong`. Nesting too deep
+    raises RecursionError."""
+    return json.loads(
+        text, object_pairs_hook=_json_object, parse_int=_json_int, parse_constant=_json_constant
+    )
 
 
 def _mapping(value: Any, what: str) -> dict[str, str]:
@@ -34,6 +90,11 @@ def _port(raw: Any) -> ServicePort:
             raise InvalidValue(f"{what} {shown(value)} is not a string")
     if not isinstance(protocol, str):
         raise InvalidValue(f"port protocol {shown(protocol)} is not a string")
+    if name is not None:
+        # A Service port name is a DNS label; it is shown in messages, so it is checked here.
+        dns_label(name, "port name")
+    # port_number() refuses what JSON or YAML may hold in its place: a float (8776.0, 1e999),
+    # a string ("8776"), a boolean, or a number too long to convert (snapshot.TooLong).
     return ServicePort(
         port=port_number(raw.get("port")),
         name=name,
@@ -67,8 +128,8 @@ def service_from_manifest(obj: Any) -> KubeService:
     for entry in entries if isinstance(entries, list) else []:
         if isinstance(entry, Mapping) and entry.get("ip"):
             ips.append(ip_address(entry["ip"], "load balancer IP"))
-        elif isinstance(entry, Mapping) and isinstance(entry.get("hostname"), str):
-            hostnames.append(entry["hostname"])
+        elif isinstance(entry, Mapping) and entry.get("hostname"):
+            hostnames.append(hostname(entry["hostname"], "load balancer hostname"))
     svc_type = spec.get("type", "ClusterIP")
     cluster_ip = spec.get("clusterIP")
     return KubeService(

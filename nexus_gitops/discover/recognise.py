@@ -74,14 +74,18 @@ def _annotation_overrides(annotations: Mapping[str, str]) -> ServiceOverride:
     port = annotations.get(PORT)
     parsed_hosts: tuple[str, ...] = ()
     if hosts is not None:
-        parts = [part.strip() for part in hosts.split(",")]
+        # Only spaces are stripped: a newline is refused by the grammar, not cleaned up.
+        parts = [part.strip(" ") for part in hosts.split(",")]
         if len(parts) > MAX_EXTRA_HOSTS:
             raise InvalidValue(f"{HOSTS} lists more than {MAX_EXTRA_HOSTS} hosts")
         parsed_hosts = tuple(hostname(part, f"{HOSTS} entry") for part in parts)
     parsed_port: int | str | None = None
     if port is not None:
-        # isdigit() also accepts digits such as "²" that int() refuses: ASCII only.
+        # isdigit() also accepts digits such as "²" that int() refuses: ASCII only. The length
+        # is checked first, because int() of over 4300 digits raises ValueError.
         is_number = port.isascii() and port.isdigit()
+        if is_number and len(port) > 5:
+            raise InvalidValue(f"{PORT} {shown(port)} must be a port number from 1 to 65535")
         parsed_port = port_number(int(port)) if is_number else port_name(port)
     return ServiceOverride(
         expose=boolean_text(expose, EXPOSE) if expose is not None else None,

@@ -122,6 +122,14 @@ def official_type(name: str) -> str | None:
     return str(data["service_type"]) if data else None
 
 
+@cache
+def known_types() -> tuple[str, ...]:
+    """Every official service type, and the extra ones above: what ``official_type`` knows
+    without its aliases, for "did you mean" hints."""
+    extra = {c.service_type for c in (*EXTRA_WORDS.values(), *SPECIAL_ROLES.values())}
+    return tuple(sorted({*_service_types().all_types_by_service_type, *extra}))
+
+
 @lru_cache(maxsize=4096)
 def component_for_type(service_type: str, route_name: str | None = None) -> Component:
     """The routing defaults for a service type, e.g. from an annotation or override."""

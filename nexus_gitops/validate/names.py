@@ -9,12 +9,21 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import reprlib
 
-_LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_PREFIX = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
-_PORT_NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
+# Every grammar is used with fullmatch(): with match() and "$", "keystone\n" would pass, because
+# "$" also matches before a final newline.
+_LABEL = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_PREFIX = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?")
+_PORT_NAME = re.compile(r"[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?")
+_DIGITS = re.compile(r"[0-9]+")
 
 MAX_NAME = 253
+MAX_SHOWN_INT = 10**30
+_REPR = reprlib.Repr()
+_REPR.maxlevel = 3
+_REPR.maxstring = 60
+_REPR.maxother = 60
 
 
 class InvalidValue(ValueError):
@@ -27,13 +36,18 @@ def shown(value: object, limit: int = 60) -> str:
     ``repr`` turns newlines and control characters into escapes, so a hostile value cannot
     forge extra log lines in CI output.
     """
-    text = repr(value)
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= MAX_SHOWN_INT:
+        # str() of an int over 4300 digits raises ValueError; the size is what matters anyway.
+        return f"<a number of about {int(value.bit_length() * 0.30103) + 1} digits>"
+    # reprlib stops at a few levels, so a value nested 100k deep cannot exhaust the stack.
+    scalar = isinstance(value, str | int | float | bool | None)
+    text = repr(value) if scalar else _REPR.repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def dns_label(value: object, what: str = "name") -> str:
     """An RFC 1123 label: lowercase letters, digits and '-', 1 to 63 characters."""
-    if not isinstance(value, str) or not _LABEL.match(value):
+    if not isinstance(value, str) or not _LABEL.fullmatch(value):
         raise InvalidValue(
             f"{what} {shown(value)} is not an RFC 1123 label "
             "(lowercase letters, digits and '-', at most 63 characters)"
@@ -41,23 +55,43 @@ def dns_label(value: object, what: str = "name") -> str:
     return value
 
 
-def hostname(value: object, what: str = "hostname") -> str:
-    """An RFC 1123 host name, lowercased, without a trailing dot; 253 characters at most.
+def object_name(value: object, what: str = "name") -> str:
+    """A Kubernetes object name (RFC 1123 subdomain), lowercased: an IngressClass, a Secret, a
+    cert-manager issuer. 253 characters at most.
 
-    Wildcards are refused: a wildcard in a zone file or dnsmasq config would answer for names
-    nobody asked to publish.
+    Non-ASCII is refused before lowercasing: "\u212a".lower() is the ASCII "k", so a Kelvin
+    sign would otherwise pass as a different name than the one written.
     """
     if not isinstance(value, str):
         raise InvalidValue(f"{what} {shown(value)} is not a string")
+    if not value.isascii():
+        raise InvalidValue(f"{what} {shown(value)} must be ASCII")
     name = value.lower()
     if not name or len(name) > MAX_NAME:
         raise InvalidValue(f"{what} {shown(value)} must be 1 to {MAX_NAME} characters")
     for label in name.split("."):
-        if not _LABEL.match(label):
+        if not _LABEL.fullmatch(label):
             raise InvalidValue(
-                f"{what} {shown(value)} is not an RFC 1123 host name "
+                f"{what} {shown(value)} is not an RFC 1123 name "
                 "(dot-separated labels of lowercase letters, digits and '-', 63 characters each)"
             )
+    return name
+
+
+def hostname(value: object, what: str = "hostname") -> str:
+    """An RFC 1123 host name, lowercased, without a trailing dot; 253 characters at most.
+
+    Wildcards are refused: a wildcard in a zone file or dnsmasq config would answer for names
+    nobody asked to publish. A name whose last label is all digits is refused too: that is an
+    IP address (``192.0.2.1``), which Kubernetes refuses as an Ingress host, and which as a host
+    rule would take over ``http://<lb>/...`` routing.
+    """
+    name = object_name(value, what)
+    if _DIGITS.fullmatch(name.rsplit(".", 1)[-1]):
+        raise InvalidValue(
+            f"{what} {shown(value)} is not a host name: its last label is all digits "
+            "(an IP address is not a host name)"
+        )
     return name
 
 
@@ -67,7 +101,7 @@ def path_prefix(value: object) -> str:
     The prefix is spliced into a regular expression (``/<prefix>(/|$)(.*)``) and into the
     X-Forwarded-Prefix header, so only characters that mean nothing in either are allowed.
     """
-    if not isinstance(value, str) or not _PREFIX.match(value):
+    if not isinstance(value, str) or not _PREFIX.fullmatch(value):
         raise InvalidValue(
             f"path prefix {shown(value)} must be lowercase letters, digits and '-' "
             "(no slashes), at most 63 characters"
@@ -76,13 +110,25 @@ def path_prefix(value: object) -> str:
 
 
 def ip_address(value: object, what: str = "address") -> str:
-    """An IPv4 or IPv6 address in its canonical text form."""
-    if not isinstance(value, str):
+    """An IPv4 or IPv6 address in its canonical text form.
+
+    Zone ids (``fe80::1%eth0``) are refused: they mean nothing in a DNS record or to another
+    host. IPv4-mapped IPv6 addresses (``::ffff:192.0.2.1``) are refused with the IPv4 address to
+    write instead: they are one address with two spellings, and made the DNS zone serial bump
+    on every run.
+    """
+    if not isinstance(value, str) or "%" in value or not value.isascii():
         raise InvalidValue(f"{what} {shown(value)} is not an IP address")
     try:
-        return str(ipaddress.ip_address(value))
+        address = ipaddress.ip_address(value)
     except ValueError:
         raise InvalidValue(f"{what} {shown(value)} is not an IP address") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        raise InvalidValue(
+            f"{what} {shown(value)} is an IPv4-mapped IPv6 address; "
+            f"write the IPv4 address {address.ipv4_mapped} instead"
+        )
+    return str(address)
 
 
 def port_number(value: object, what: str = "port") -> int:
@@ -94,7 +140,7 @@ def port_number(value: object, what: str = "port") -> int:
 
 def port_name(value: object) -> str:
     """A Kubernetes port name (IANA_SVC_NAME): 15 characters at most."""
-    if not isinstance(value, str) or not _PORT_NAME.match(value):
+    if not isinstance(value, str) or not _PORT_NAME.fullmatch(value):
         raise InvalidValue(f"port name {shown(value)} is not a valid Kubernetes port name")
     return value
 

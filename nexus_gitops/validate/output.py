@@ -63,5 +63,5 @@ def _check_zone(path: str, text: str, origin: str) -> None:
 
 def _check_dnsmasq(path: str, text: str) -> None:
     for number, line in enumerate(text.split("\n"), start=1):
-        if not _DNSMASQ_LINE.match(line):
+        if not _DNSMASQ_LINE.fullmatch(line):
             raise OutputError(f"rendered {path} line {number} is not an expected directive")
