@@ -40,7 +40,13 @@ README = ROOT / "README.md"
 
 # Folders built on their own, and Components, which are built inside a GitOps repository laid
 # out as the README describes.
-KUSTOMIZATIONS = ["overlays/cronjob", "examples/argocd", "examples/flux", "examples/dns-servers"]
+KUSTOMIZATIONS = [
+    "overlays/cronjob",
+    "examples/argocd/application",
+    "examples/argocd/applicationset",
+    "examples/flux",
+    "examples/dns-servers",
+]
 COMPONENTS = ["overlays/argocd", "overlays/metallb"]
 CRD_GROUPS = {"argoproj.io", "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io"}
 
@@ -189,7 +195,7 @@ def test_crd_schemas_are_the_real_ones() -> None:
 
 
 def test_crd_validation_refuses_unknown_fields_and_wrong_types() -> None:
-    docs = kustomize(EXAMPLES / "argocd") + kustomize(EXAMPLES / "flux")
+    docs = kustomize(EXAMPLES / "argocd" / "application") + kustomize(EXAMPLES / "flux")
     app = one(docs, "Application")
     kustomization = one(docs, "Kustomization")
     assert crd_errors(app) == [] and crd_errors(kustomization) == []
@@ -327,7 +333,7 @@ def test_metallb_component_sets_pool_and_address(prod: list[dict[str, Any]]) -> 
 def test_argocd_application_components_resolve(gitops_repo: Path, tmp_path: Path) -> None:
     """The Application adds overlays/argocd through spec.source.kustomize.components, relative to
     its source path, as Argo CD does (it runs `kustomize edit add component`)."""
-    app = one(kustomize(EXAMPLES / "argocd"), "Application")
+    app = one(kustomize(EXAMPLES / "argocd" / "application"), "Application")
     source = app["spec"]["source"]
     repo = tmp_path / "repo"
     shutil.copytree(gitops_repo, repo)
@@ -439,9 +445,8 @@ def test_cronjob_rbac_reads_services_only(cronjob_docs: list[dict[str, Any]]) ->
 
 
 def test_argocd_examples(gitops_repo: Path) -> None:
-    docs = kustomize(EXAMPLES / "argocd")
-    app = one(docs, "Application")
-    appset = one(docs, "ApplicationSet")
+    app = one(kustomize(EXAMPLES / "argocd" / "application"), "Application")
+    appset = one(kustomize(EXAMPLES / "argocd" / "applicationset"), "ApplicationSet")
     for spec in (app["spec"], appset["spec"]["template"]["spec"]):
         assert spec["project"] == "default"
         automated = spec["syncPolicy"]["automated"]
