@@ -34,6 +34,9 @@ LABEL org.opencontainers.image.title="nexus-gitops" \
       org.opencontainers.image.source="${SOURCE}" \
       org.opencontainers.image.licenses="Apache-2.0"
 
+# git and CA certificates from the base's Debian release; not pinned to versions, which
+# Debian replaces with each security update (so a pinned build would break).
+# hadolint ignore=DL3008
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends git ca-certificates \
  && rm -rf /var/lib/apt/lists/* \

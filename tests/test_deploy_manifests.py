@@ -5,7 +5,8 @@ it prints is validated strictly: core objects with kubernetes-validate against t
 Kubernetes release it knows, Argo CD and Flux objects against the openAPIV3Schema of their real
 CRDs (tests/data/crds/), with unknown fields refused. Workflows are linted with actionlint, which
 runs shellcheck on their ``run:`` blocks; the composite action's ``run:`` blocks go to shellcheck
-directly. In CI (``CI`` set) a missing kubectl, actionlint or shellcheck fails these tests.
+directly, and the Dockerfile to hadolint. In CI (``CI`` set) a missing kubectl, actionlint,
+shellcheck or hadolint fails these tests.
 """
 
 from __future__ import annotations
@@ -661,6 +662,16 @@ def test_dockerfile() -> None:
         "!README.md",
         "!nexus_gitops/",
     ]
+
+
+def test_hadolint_clean() -> None:
+    result = subprocess.run(
+        [tool("hadolint"), "--no-color", str(ROOT / "Dockerfile")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 @pytest.mark.slow
