@@ -95,7 +95,7 @@ def one(docs: list[dict[str, Any]], kind: str, name: str | None = None) -> dict[
     return found[0]
 
 
-def annotations(doc: dict[str, Any]) -> dict[str, str]:
+def annotations_of(doc: dict[str, Any]) -> dict[str, str]:
     return dict(doc["metadata"].get("annotations") or {})
 
 
@@ -311,18 +311,18 @@ WAVES = {"Namespace": "-2", "ConfigMap": "-1", "Deployment": "0", "Service": "0"
 
 def test_argocd_component_orders_dns_before_ingresses(prod: list[dict[str, Any]]) -> None:
     for doc in prod:
-        assert annotations(doc)["argocd.argoproj.io/sync-wave"] == WAVES[doc["kind"]], doc
+        assert annotations_of(doc)["argocd.argoproj.io/sync-wave"] == WAVES[doc["kind"]], doc
     assert len(by_kind(prod, "Ingress")) == 13
     namespace = one(prod, "Namespace", "openstack-proxy")
-    assert annotations(namespace)["argocd.argoproj.io/sync-options"] == "Prune=false"
+    assert annotations_of(namespace)["argocd.argoproj.io/sync-options"] == "Prune=false"
     for doc in prod:
         if doc["kind"] != "Namespace":
-            assert "argocd.argoproj.io/sync-options" not in annotations(doc)
+            assert "argocd.argoproj.io/sync-options" not in annotations_of(doc)
 
 
 def test_metallb_component_sets_pool_and_address(prod: list[dict[str, Any]]) -> None:
     service = one(prod, "Service", "nexus-dns")
-    notes = annotations(service)
+    notes = annotations_of(service)
     assert notes["metallb.io/address-pool"] == notes["metallb.universe.tf/address-pool"]
     assert "metallb.io/loadBalancerIPs" not in notes  # MetalLB refuses it with loadBalancerIP
     assert service["spec"]["type"] == "LoadBalancer"
@@ -345,7 +345,7 @@ def test_argocd_application_components_resolve(gitops_repo: Path, tmp_path: Path
     docs = kustomize(folder)
     assert {doc["kind"] for doc in docs} == {"ConfigMap", "Ingress"}
     for doc in docs:
-        assert annotations(doc)["argocd.argoproj.io/sync-wave"] == WAVES[doc["kind"]]
+        assert annotations_of(doc)["argocd.argoproj.io/sync-wave"] == WAVES[doc["kind"]]
 
 
 # --- the in-cluster CronJob ----------------------------------------------------------------
