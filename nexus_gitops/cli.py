@@ -29,7 +29,7 @@ from nexus_gitops.model import Skip
 from nexus_gitops.plan.guards import ALLOW_HINT
 from nexus_gitops.plan.summary import headline
 from nexus_gitops.render.state import route_fields
-from nexus_gitops.render.yaml import dump
+from nexus_gitops.render.yaml import dump_data
 from nexus_gitops.validate.names import InvalidValue, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -268,7 +268,7 @@ def discover(
     if output == "json":
         click.echo(json.dumps(document, indent=2))
     else:
-        click.echo(dump(document).decode(), nl=False)
+        click.echo(dump_data(document), nl=False)
 
 
 @cli.command()

@@ -16,17 +16,24 @@ BROKEN = [
     (
         "YAML 1.1 boolean annotation",
         "ingress/x.yaml",
-        b"kind: Ingress\nmetadata:\n  annotations:\n    a: off\n",
-        "does not read as a string",
+        b"# m\nkind: Ingress\nmetadata:\n  annotations:\n    a: off\n",
+        "off is not a string",
     ),
     (
         "numeric label",
         "ingress/x.yaml",
-        b"kind: Ingress\nmetadata:\n  labels:\n    a: 1\n",
+        b"# m\nkind: Ingress\nmetadata:\n  labels:\n    a: 1\n",
         "does not read as a string",
     ),
-    ("not an object", "kustomization.yaml", b"- a\n- b\n", "not a Kubernetes object"),
-    ("not YAML", "ingress/x.yaml", b"kind: [\n", "not valid YAML"),
+    ("not an object", "kustomization.yaml", b"# m\n- a\n- b\n", "not a Kubernetes object"),
+    ("no ownership line", "kustomization.yaml", b"kind: Kustomization\n", "ownership line"),
+    ("not YAML", "ingress/x.yaml", b"# m\nkind: [\n", "line 2 is not plain YAML"),
+    (
+        "a value with a colon",
+        "ingress/x.yaml",
+        b"# m\nkind: Ingress\nmetadata:\n  name: a: b\n",
+        "line 4",
+    ),
     (
         "zone without SOA",
         "coredns/db.z.example",
@@ -55,7 +62,10 @@ def test_broken_output_is_refused(path: str, content: bytes, message: str) -> No
 def test_good_output_passes() -> None:
     check_tree(
         {
-            "ingress/x.yaml": b"kind: Ingress\nmetadata:\n  annotations:\n    a: 'off'\n",
+            "ingress/x.yaml": (
+                b"# m\nkind: Ingress\nmetadata:\n  annotations:\n    a: 'off'\n  count: 1\nspec:\n"
+                b"  rules:\n  - host: a\n    port: 80\n"
+            ),
             "coredns/db.z.example": GOOD_ZONE,
             "dnsmasq/openstack.conf": (
                 b"# c\nlocal=/z.example/\nhost-record=a.z.example,192.0.2.1,60\n"

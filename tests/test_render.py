@@ -20,6 +20,7 @@ from nexus_gitops.discover.snapshot import SnapshotSource
 from nexus_gitops.errors import StateError
 from nexus_gitops.plan.files import marker
 from nexus_gitops.render.state import state_file
+from nexus_gitops.validate.output import check_tree
 from tests.conftest import (
     EXAMPLE_CONFIG,
     OPTIONS,
@@ -343,3 +344,57 @@ def test_state_reads_back_what_was_rendered(tmp_path: Path) -> None:
 def test_a_broken_state_is_one_clear_error(content: bytes) -> None:
     with pytest.raises(StateError, match=r"the committed state\.json cannot be read"):
         read_state({"state.json": content})
+
+
+@pytest.mark.parametrize("case", sorted(GOLDEN_CASES))
+def test_every_manifest_reads_back_the_same_in_yaml_1_1_and_1_2(case: str) -> None:
+    """The emitter's promise (render/yaml.py): PyYAML (YAML 1.1, as kubectl and Argo CD) and
+    ruamel (YAML 1.2) read every rendered manifest to the same data, and the data is what the
+    renderer built: strings stay strings."""
+    folder = GOLDEN.parent / case
+    manifests = sorted(folder.rglob("*.yaml"))
+    assert manifests
+    for path in manifests:
+        text = path.read_text()
+        one_one = pyyaml.safe_load(text)
+        assert one_one == YAML(typ="safe").load(text), path
+        metadata = one_one.get("metadata", {})
+        for field in ("labels", "annotations"):
+            assert all(isinstance(v, str) for v in metadata.get(field, {}).values()), path
+
+
+def test_the_emitter_output_reads_back_exactly() -> None:
+    """Every shape and every kind of scalar that needs quoting reads back as it was built, in
+    YAML 1.1 and 1.2. (The golden files, first written by PyYAML, are byte-identical too.)"""
+    from nexus_gitops.render.yaml import EmitError, dump
+
+    document = {
+        "kind": "Test",
+        "strings": {
+            "plain": "nexus-cinder-path",
+            "regex": "/volumev3(/|$)(.*)",
+            "zero": "0",
+            "off": "off",
+            "true": "true",
+            "null": "null",
+            "y": "y",
+            "version": "1.2",
+            "octal": "0o17",
+            "float": ".5",
+            "quote": "it's",
+            "space": "a b",
+            "colon": "a:b",
+            "comment": "a #b",
+            "empty": "",
+        },
+        "numbers": [5000, 0],
+        "flags": {"yes": True, "no": False},
+        "items": [{"a": 1, "b": {"c": "d"}}, {"e": []}],
+        "empty": {},
+    }
+    text = dump(document).decode()
+    assert pyyaml.safe_load(text) == YAML(typ="safe").load(text) == document
+    check_tree({"x.yaml": dump(document, "marker")})
+    for bad in ("a\nb", "caf\u00e9", "\u2028"):
+        with pytest.raises(EmitError):
+            dump({"kind": bad})
