@@ -11,9 +11,11 @@ commits::
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from nexus_gitops.commit.git import Identity
 from nexus_gitops.commit.publish import BranchPublisher, Publisher
@@ -24,9 +26,18 @@ from nexus_gitops.discover.address import IngressAddress, ingress_address
 from nexus_gitops.discover.committed import read_state
 from nexus_gitops.discover.recognise import recognise
 from nexus_gitops.errors import GuardError
-from nexus_gitops.model import Api, DesiredState, Skip, Zone, route_key
+from nexus_gitops.model import (
+    STATE_FILE,
+    Api,
+    CommittedState,
+    DesiredState,
+    Skip,
+    Zone,
+    route_key,
+)
 from nexus_gitops.plan import guards
 from nexus_gitops.plan.changes import ChangePlan, diff, zone_records
+from nexus_gitops.plan.digest import blob_id, files_digest, inputs_digest
 from nexus_gitops.plan.files import FilePlan, plan_files
 from nexus_gitops.plan.policy import POLICIES
 from nexus_gitops.plan.routes import plan_routes
@@ -74,6 +85,8 @@ class Planned:
     refusals: tuple[guards.Refusal, ...]
     allowed: bool
     """``--allow-deletions`` was given, so the refusals are reported but do not block."""
+    unchanged: bool = False
+    """The committed state was written from these very inputs: nothing was planned again."""
 
     @property
     def blocked(self) -> bool:
@@ -108,10 +121,105 @@ def discover(config: Config, source: Source) -> Discovery:
     )
 
 
+class CommittedFiles(Protocol):
+    """The managed folder as committed: blob ids cheaply, contents on request."""
+
+    def listing(self) -> Mapping[str, str]: ...
+
+    def read(self, paths: Iterable[str] | None = None) -> dict[str, bytes]: ...
+
+
+class MemoryFiles:
+    """Committed files held in memory (``discover`` has none; tests build them)."""
+
+    def __init__(self, files: Mapping[str, bytes] | None = None) -> None:
+        self._files = dict(files or {})
+
+    def listing(self) -> dict[str, str]:
+        return {path: blob_id(content) for path, content in self._files.items()}
+
+    def read(self, paths: Iterable[str] | None = None) -> dict[str, bytes]:
+        wanted = self._files if paths is None else paths
+        return {p: self._files[p] for p in wanted if p in self._files}
+
+
 def plan(
-    discovery: Discovery, config: Config, current: Mapping[str, bytes], options: RunOptions
+    discovery: Discovery,
+    config: Config,
+    committed_files: CommittedFiles | Mapping[str, bytes],
+    options: RunOptions,
 ) -> Planned:
-    """Plan against the committed files of the managed folder. Pure apart from the render."""
+    """Plan against the committed files of the managed folder. Pure apart from the render.
+
+    When the committed state was written from exactly these inputs and the folder is as that
+    run left it, the plan is known without planning (:mod:`nexus_gitops.plan.digest`).
+    """
+    files = (
+        MemoryFiles(committed_files) if isinstance(committed_files, Mapping) else committed_files
+    )
+    address = discovery.address.ip if discovery.address else None
+    inputs = inputs_digest(
+        discovery.apis,
+        address,
+        discovery.missing_namespaces,
+        config,
+        (options.owner, options.policy, options.allow_deletions, options.allow_takeover),
+    )
+    listing = files.listing()
+    if STATE_FILE in listing:
+        state = read_state(files.read([STATE_FILE]))
+        if (
+            state.inputs == inputs
+            and state.owner == options.owner
+            and state.files == files_digest(listing)
+        ):
+            return _unchanged(discovery, config, state, options)
+    return _plan(discovery, config, files.read(), options, inputs)
+
+
+def _unchanged(
+    discovery: Discovery, config: Config, state: CommittedState, options: RunOptions
+) -> Planned:
+    skipped = tuple(sorted((*discovery.skipped, *state.conflicts), key=lambda s: s.ref))
+    desired = DesiredState(
+        discovery.address.ip if discovery.address else None,
+        state.routes,
+        (),
+        state.holds,
+        skipped,
+    )
+    changes = ChangePlan()
+    return Planned(
+        discovery,
+        desired,
+        changes,
+        FilePlan(()),
+        _guards(discovery, config, changes, len(state.routes)),
+        options.allow_deletions,
+        unchanged=True,
+    )
+
+
+def _guards(
+    discovery: Discovery, config: Config, changes: ChangePlan, committed_routes: int
+) -> tuple[guards.Refusal, ...]:
+    return guards.check(
+        changes,
+        committed_routes=committed_routes,
+        apis_found=len(discovery.apis),
+        namespaces=discovery.namespaces,
+        missing_namespaces=discovery.missing_namespaces,
+        max_delete_percent=config.safety.max_delete_percent,
+    )
+
+
+def _plan(
+    discovery: Discovery,
+    config: Config,
+    current: Mapping[str, bytes],
+    options: RunOptions,
+    inputs: str,
+) -> Planned:
     committed = read_state(current)
     routed = plan_routes(discovery.apis, config, committed, allow_takeover=options.allow_takeover)
     routes = tuple(
@@ -138,20 +246,29 @@ def plan(
         skipped,
         unpublished,
     )
-    tree = render_tree(desired, config, options.owner)
-    files = plan_files(current, tree, options.owner)
+    tree = render_tree(desired, config, options.owner, routed.skipped, inputs)
+    file_plan = _without_digest_only_change(plan_files(current, tree, options.owner), current)
     # Only what changes is checked: what is unchanged is what a previous run checked.
-    check_tree({c.path: c.content for c in files.changes if c.content is not None})
+    check_tree({c.path: c.content for c in file_plan.changes if c.content is not None})
     changes = diff(committed.routes, routes, committed.records, zone_records(zones))
-    refusals = guards.check(
-        changes,
-        committed_routes=len(committed.routes),
-        apis_found=len(discovery.apis),
-        namespaces=discovery.namespaces,
-        missing_namespaces=discovery.missing_namespaces,
-        max_delete_percent=config.safety.max_delete_percent,
-    )
-    return Planned(discovery, desired, changes, files, refusals, options.allow_deletions)
+    refusals = _guards(discovery, config, changes, len(committed.routes))
+    return Planned(discovery, desired, changes, file_plan, refusals, options.allow_deletions)
+
+
+_DIGEST_LINES = re.compile(rb'^ "(inputs|files)": ("[0-9a-f]{64}"|null),\n', re.MULTILINE)
+
+
+def _without_digest_only_change(files: FilePlan, current: Mapping[str, bytes]) -> FilePlan:
+    """No commit when only the recorded digests would change: new inputs that give the same
+    output (an upsert-only run that keeps what it would delete) are not worth a commit, and
+    such runs simply keep taking the full path."""
+    if len(files.changes) != 1 or files.changes[0].path != STATE_FILE:
+        return files
+    new = files.changes[0].content or b""
+    old = current.get(STATE_FILE, b"")
+    if _DIGEST_LINES.sub(b"", new) == _DIGEST_LINES.sub(b"", old):
+        return FilePlan(())
+    return files
 
 
 def refuse_if_blocked(planned: Planned) -> None:
@@ -165,7 +282,7 @@ def refuse_if_blocked(planned: Planned) -> None:
 def render(config: Config, source: Source, out: Path, options: RunOptions) -> Outcome:
     """Write the files to a directory, keeping serials of zone files already there."""
     store = DirectoryStore(out)
-    planned = plan(discover(config, source), config, store.read(), options)
+    planned = plan(discover(config, source), config, store, options)
     refuse_if_blocked(planned)
     store.apply(planned.files)
     return Outcome(planned)
@@ -198,7 +315,7 @@ def sync(
     discovery = discover(config, source)
     with open_repository(repo, subdir, identity, config.git.branch, token) as store:
         publisher: Publisher = BranchPublisher(store)
-        planned = plan(discovery, config, publisher.read(), options)
+        planned = plan(discovery, config, publisher, options)
         if dry_run:
             return Outcome(planned)
         refuse_if_blocked(planned)

@@ -419,3 +419,50 @@ def test_cli_owner_id_defaults_to_the_path_and_can_be_set(
     assert "(owner: team-a)" in (work / "other/kustomization.yaml").read_text()
     bad = run_cli("sync", *common, str(work), "--path", "x", "--owner-id", "a b")
     assert bad.returncode == 1 and bad.stderr.startswith("error: --owner-id")
+
+
+def test_a_run_with_the_same_inputs_stops_early_but_never_misses_a_hand_edit(
+    example_config: Config, example_source: SnapshotSource, remote_and_clone: tuple[Path, Path]
+) -> None:
+    _, work = remote_and_clone
+    assert _sync(example_config, example_source, work).commit is not None
+    again = _sync(example_config, example_source, work)
+    assert again.commit is None and again.planned.unchanged
+    assert len(again.planned.desired.routes) == 13
+    # A hand edit in the managed folder takes the full path, which puts the file back.
+    edited = work / "nexus" / "ingress" / "openstack" / "nexus-cinder-path.yaml"
+    original = edited.read_bytes()
+    edited.write_bytes(original.replace(b"8776", b"9999"))
+    git(work, "commit", "-qam", "hand edit")
+    repaired = _sync(example_config, example_source, work)
+    assert not repaired.planned.unchanged and repaired.commit is not None
+    assert edited.read_bytes() == original
+    # Other inputs (here the config) take the full path too.
+    other = dataclasses.replace(example_config, dns=dataclasses.replace(example_config.dns, ttl=60))
+    changed = _sync(other, example_source, work)
+    assert not changed.planned.unchanged and changed.commit is not None
+
+
+def test_an_early_stop_still_warns_about_conflicts(remote_and_clone: tuple[Path, Path]) -> None:
+    import json
+
+    import yaml
+
+    _, work = remote_and_clone
+    items = yaml.safe_load(EXAMPLE_SNAPSHOT.read_text())["items"]
+    squatter = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "neutron-api", "namespace": "openstack"},
+        "spec": {"clusterIP": "10.96.0.9", "ports": [{"name": "http", "port": 9696}]},
+    }
+    first = work.parent / "first.json"
+    first.write_text(json.dumps({"kind": "List", "items": items}))
+    second = work.parent / "second.json"
+    second.write_text(json.dumps({"kind": "List", "items": [*items, squatter]}))
+    common = ["--config", str(EXAMPLE_CONFIG), "--repo", str(work)]
+    assert run_cli("sync", "--source", str(first), *common).returncode == 0
+    for _ in range(2):  # the second run stops early: the warning must not get lost
+        result = run_cli("sync", "--source", str(second), *common)
+        assert result.returncode == 0, result.stderr
+        assert "warning: skipped openstack/neutron-api: " in result.stderr

@@ -325,7 +325,16 @@ def test_state_reads_back_what_was_rendered(tmp_path: Path) -> None:
     assert state.owner == "nexus"
     assert {r.name for r in state.routes} >= {"keystone-host", "keystone-path"}
     assert any(r.name == "ns.cloud.example.com" for r in state.records)
-    again = state_file(marker("nexus"), "nexus", state.routes, state.holds, state.records)
+    again = state_file(
+        marker("nexus"),
+        "nexus",
+        state.routes,
+        state.holds,
+        state.records,
+        state.conflicts,
+        state.inputs,
+        state.files,
+    )
     assert again == tree["state.json"]
 
 

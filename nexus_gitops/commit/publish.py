@@ -6,6 +6,7 @@ Today a change is committed to the branch (:class:`BranchPublisher`); a pull-req
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Protocol
 
 from nexus_gitops.commit.store import CommitResult, GitStore
@@ -13,7 +14,11 @@ from nexus_gitops.plan.files import FilePlan
 
 
 class Publisher(Protocol):
-    def read(self) -> dict[str, bytes]:
+    def listing(self) -> Mapping[str, str]:
+        """Path -> blob id of the committed files of the managed folder (cheap)."""
+        ...
+
+    def read(self, paths: Iterable[str] | None = None) -> dict[str, bytes]:
         """The committed files of the managed folder: the state the plan is made against."""
         ...
 
@@ -28,8 +33,11 @@ class BranchPublisher:
     def __init__(self, store: GitStore) -> None:
         self._store = store
 
-    def read(self) -> dict[str, bytes]:
-        return self._store.read()
+    def listing(self) -> Mapping[str, str]:
+        return self._store.listing()
+
+    def read(self, paths: Iterable[str] | None = None) -> dict[str, bytes]:
+        return self._store.read(paths)
 
     def publish(self, plan: FilePlan, message: str) -> CommitResult:
         return self._store.commit(plan, message)

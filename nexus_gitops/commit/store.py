@@ -14,12 +14,13 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from nexus_gitops.commit.git import Git, Identity, redact
 from nexus_gitops.errors import GitError, OwnershipError
+from nexus_gitops.plan.digest import blob_id
 from nexus_gitops.plan.files import Action, FilePlan
 
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -63,7 +64,8 @@ class DirectoryStore:
     def __init__(self, root: Path) -> None:
         self.root = root
 
-    def read(self) -> dict[str, bytes]:
+    def read(self, paths: Iterable[str] | None = None) -> dict[str, bytes]:
+        """The files in the folder (all of them: a directory has no cheaper listing)."""
         if self.root.is_symlink():
             raise OwnershipError(f"refusing {self.root}: the output folder is a symlink")
         if not self.root.is_dir():
@@ -78,6 +80,10 @@ class DirectoryStore:
             if path.is_file():
                 files[path.relative_to(self.root).as_posix()] = path.read_bytes()
         return files
+
+    def listing(self) -> dict[str, str]:
+        """Path -> git blob id of each file, as :meth:`GitStore.listing` gives them."""
+        return {path: blob_id(content) for path, content in self.read().items()}
 
     def apply(self, plan: FilePlan) -> None:
         for change in plan.changes:
@@ -126,6 +132,7 @@ class GitStore:
         """The branch's commit now: the expected old value of the compare-and-swap."""
         self.base = self.head or base
         """The commit the new one builds on (another branch's, when this one is new)."""
+        self._listed: tuple[str, dict[str, str]] | None = None
 
     def _head(self) -> str | None:
         result = self.git.run(
@@ -133,13 +140,16 @@ class GitStore:
         )
         return result.stdout.decode().strip() or None
 
-    def read(self) -> dict[str, bytes]:
-        """The files under the managed folder as committed on the branch (not the work tree)."""
+    def listing(self) -> dict[str, str]:
+        """Path (relative to the managed folder) -> blob id, as committed on the branch: cheap,
+        no content is read, so a run with nothing to do can tell from ids alone."""
         if self.base is None:
             return {}
+        if self._listed is not None and self._listed[0] == self.base:
+            return dict(self._listed[1])
         self._check_folder()
         listing = self.git.run("ls-tree", "-r", "-z", "--full-tree", self.base, "--", self.subdir)
-        entries: list[tuple[str, str]] = []
+        entries: dict[str, str] = {}
         for entry in listing.stdout.split(b"\0"):
             if not entry:
                 continue
@@ -152,19 +162,28 @@ class GitStore:
                     hint="remove the symlink from the repository",
                 )
             if kind == "blob" and mode in ("100644", "100755"):
-                entries.append((raw_path.decode(), oid))
-        if not entries:
+                path = str(PurePosixPath(raw_path.decode()).relative_to(self.subdir))
+                entries[path] = oid
+        self._listed = (self.base, entries)
+        return dict(entries)
+
+    def read(self, paths: Iterable[str] | None = None) -> dict[str, bytes]:
+        """The files under the managed folder as committed on the branch (not the work tree);
+        only ``paths`` when given (those that exist)."""
+        listing = self.listing()
+        wanted = [p for p in (listing if paths is None else paths) if p in listing]
+        if not wanted:
             return {}
         batch = self.git.run(
-            "cat-file", "--batch", stdin="".join(f"{oid}\n" for _, oid in entries).encode()
+            "cat-file", "--batch", stdin="".join(f"{listing[p]}\n" for p in wanted).encode()
         ).stdout
         files: dict[str, bytes] = {}
         position = 0
-        for path, _ in entries:
+        for path in wanted:
             header_end = batch.index(b"\n", position)
             size = int(batch[position:header_end].split()[2])
             start = header_end + 1
-            files[str(PurePosixPath(path).relative_to(self.subdir))] = batch[start : start + size]
+            files[path] = batch[start : start + size]
             position = start + size + 1
         return files
 

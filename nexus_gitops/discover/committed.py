@@ -8,6 +8,7 @@ error, not a crash or a route nobody asked for.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
@@ -24,6 +25,7 @@ from nexus_gitops.model import (
     PathRoute,
     Record,
     Route,
+    Skip,
     Tuning,
 )
 from nexus_gitops.validate.names import (
@@ -143,6 +145,30 @@ def _record(obj: Any) -> Record:
     return Record(_field(obj, "name", hostname), _field(obj, "address", ip_address))
 
 
+def _conflict(obj: Any) -> Skip:
+    if not isinstance(obj, Mapping):
+        raise InvalidValue("a conflict is not an object")
+    service, reason = obj.get("service"), obj.get("reason")
+    if not isinstance(service, str) or service.count("/") != 1:
+        raise InvalidValue("a conflict has no service")
+    for part in service.split("/"):
+        dns_label(part, "conflict service")
+    if not isinstance(reason, str) or not reason.isascii() or not reason.isprintable():
+        raise InvalidValue("a conflict reason is not one printable line")
+    return Skip(service, reason[:500], problem=True)
+
+
+def _digest(value: Any) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _DIGEST.fullmatch(value):
+        raise InvalidValue("a digest is not 64 hex digits")
+    return value
+
+
+_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
 def read_state(files: Mapping[str, bytes]) -> CommittedState:
     """The state in the managed folder's files; empty when there is none yet."""
     content = files.get(STATE_FILE)
@@ -158,6 +184,9 @@ def read_state(files: Mapping[str, bytes]) -> CommittedState:
             routes=_list(_route)(document.get("routes", [])),
             holds=_list(_hold)(document.get("holds", [])),
             records=_list(_record)(document.get("records", [])),
+            conflicts=_list(_conflict)(document.get("conflicts", [])),
+            inputs=_digest(document.get("inputs")),
+            files=_digest(document.get("files")),
         )
     except (ValueError, RecursionError) as exc:
         raise StateError(

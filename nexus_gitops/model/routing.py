@@ -276,6 +276,12 @@ class CommittedState:
     routes: tuple[Route, ...] = ()
     holds: tuple[Hold, ...] = ()
     records: tuple[Record, ...] = ()
+    conflicts: tuple[Skip, ...] = ()
+    """The Services the last run refused a claim, so a run that stops early still warns."""
+    inputs: str | None = None
+    """:func:`nexus_gitops.plan.digest.inputs_digest` of the run that wrote the state."""
+    files: str | None = None
+    """:func:`nexus_gitops.plan.digest.files_digest` of the files that run wrote."""
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
 from nexus_gitops.config import Config
-from nexus_gitops.model import STATE_FILE, DesiredState, Route, Zone
+from nexus_gitops.model import STATE_FILE, DesiredState, Route, Skip, Zone
 from nexus_gitops.plan.changes import zone_records
+from nexus_gitops.plan.digest import blob_id, files_digest
 from nexus_gitops.plan.files import marker as owner_marker
 from nexus_gitops.render.dns import corefile, dnsmasq_conf, zone_file
 from nexus_gitops.render.ingress_nginx import IngressNginx
@@ -56,8 +57,15 @@ def render_zone(zone: Zone, owner: str) -> bytes:
     return zone_file(zone, owner_marker(owner))
 
 
-def render_tree(desired: DesiredState, config: Config, owner: str) -> dict[str, bytes]:
-    """Render every file. Serials must already be planned."""
+def render_tree(
+    desired: DesiredState,
+    config: Config,
+    owner: str,
+    conflicts: Sequence[Skip] = (),
+    inputs: str | None = None,
+) -> dict[str, bytes]:
+    """Render every file. Serials must already be planned. ``conflicts`` and ``inputs`` are
+    recorded in the state file so that a run with the same inputs can stop early."""
     marker = owner_marker(owner)
     tree = DIALECTS[config.routing.dialect].render(desired.routes, config, marker)
     if config.dns.enabled:
@@ -67,10 +75,18 @@ def render_tree(desired: DesiredState, config: Config, owner: str) -> dict[str, 
             desired.zones, config.dns.coredns_dir, config.dns.upstream, marker
         )
         tree[DNSMASQ_CONF] = dnsmasq_conf(desired.zones, config.dns.upstream, marker)
-    tree[STATE_FILE] = state_file(
-        marker, owner, desired.routes, desired.holds, zone_records(desired.zones)
-    )
     tree["kustomization.yaml"] = dump(kustomization(tree, config), marker)
+    files = files_digest({path: blob_id(content) for path, content in tree.items()})
+    tree[STATE_FILE] = state_file(
+        marker,
+        owner,
+        desired.routes,
+        desired.holds,
+        zone_records(desired.zones),
+        conflicts,
+        inputs,
+        files,
+    )
     return dict(sorted(tree.items()))
 
 

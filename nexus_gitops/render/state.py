@@ -13,7 +13,16 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from nexus_gitops.model import STATE_VERSION, Hold, HostRoute, PathRoute, Record, Route, Tuning
+from nexus_gitops.model import (
+    STATE_VERSION,
+    Hold,
+    HostRoute,
+    PathRoute,
+    Record,
+    Route,
+    Skip,
+    Tuning,
+)
 from nexus_gitops.render.yaml import header
 
 
@@ -51,11 +60,16 @@ def state_file(
     routes: Sequence[Route],
     holds: Sequence[Hold],
     records: Sequence[Record],
+    conflicts: Sequence[Skip] = (),
+    inputs: str | None = None,
+    files: str | None = None,
 ) -> bytes:
     document = {
         "managedBy": header(marker, "").strip(),
         "version": STATE_VERSION,
         "owner": owner,
+        "inputs": inputs,
+        "files": files,
         "routes": [route_fields(route) for route in routes],
         "holds": [
             {
@@ -67,6 +81,8 @@ def state_file(
             for hold in holds
         ],
         "records": [{"name": r.name, "address": r.address} for r in records],
+        # Only conflict refusals: their reasons are made of names that passed their grammars.
+        "conflicts": [{"service": s.ref, "reason": s.reason} for s in conflicts],
     }
     text = json.dumps(document, indent=1, ensure_ascii=True)
     # The marker must be on the first line, as in every other file this tool owns.
