@@ -52,3 +52,7 @@ class StateError(NexusError):
 
 class GuardError(NexusError):
     """A safety guard refused the run (mass deletion, no APIs, missing namespace)."""
+
+
+class ForgeError(NexusError):
+    """A forge API call (GitHub, GitLab, Gitea) failed or was refused."""
