@@ -11,21 +11,24 @@ commits::
 from __future__ import annotations
 
 import datetime as dt
+import random
 import re
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from nexus_gitops.commit.git import Identity
 from nexus_gitops.commit.publish import BranchPublisher, Publisher
+from nexus_gitops.commit.remote import PushRejected
 from nexus_gitops.commit.store import CommitResult, DirectoryStore, open_repository
 from nexus_gitops.config import Config, Policy
 from nexus_gitops.discover import Source
 from nexus_gitops.discover.address import IngressAddress, ingress_address
 from nexus_gitops.discover.committed import read_state
 from nexus_gitops.discover.recognise import recognise
-from nexus_gitops.errors import GuardError
+from nexus_gitops.errors import GitError, GuardError
 from nexus_gitops.model import (
     STATE_FILE,
     Api,
@@ -47,6 +50,9 @@ from nexus_gitops.plan.zones import plan_zones
 from nexus_gitops.render import render_tree, render_zone, zone_path
 from nexus_gitops.validate.output import check_tree
 
+BACKOFF_BASE = 0.05
+BACKOFF_CAP = 2.0
+"""Seconds: the n-th retry waits a random time up to min(cap, base * 2**n)."""
 DEFAULT_IDENTITY = Identity("nexus-gitops", "nexus-gitops@users.noreply.localhost")
 
 
@@ -311,10 +317,31 @@ def sync(
     """Commit the rendered files under ``subdir`` of ``repo``; no commit when nothing changed.
 
     With ``dry_run`` (``plan``, ``sync --dry-run``) the plan is returned and nothing is written.
+    A push that loses a race (the branch moved meanwhile) is planned again against the new tip,
+    with the same discovery, and pushed again, up to ``git.push_retries`` times.
     """
     discovery = discover(config, source)
-    with open_repository(repo, subdir, identity, config.git.branch, token) as store:
+    with open_repository(
+        repo, subdir, identity, config.git.branch, token, float(config.git.lock_timeout)
+    ) as store:
         publisher: Publisher = BranchPublisher(store)
+        return publish_with_retries(publisher, discovery, config, options, dry_run=dry_run)
+
+
+def publish_with_retries(
+    publisher: Publisher,
+    discovery: Discovery,
+    config: Config,
+    options: RunOptions,
+    *,
+    dry_run: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Outcome:
+    """Plan against the publisher's committed files and publish; after a lost race, fetch,
+    plan again (serials and the committed state are inputs) and retry with jittered
+    exponential backoff, so racing writers spread out instead of colliding again."""
+    tries = config.git.push_retries + 1
+    for attempt in range(1, tries + 1):
         planned = plan(discovery, config, publisher, options)
         if dry_run:
             return Outcome(planned)
@@ -322,4 +349,15 @@ def sync(
         if planned.files.empty:
             return Outcome(planned)
         message = commit_message(planned.changes, planned.files, discovery.source)
-        return Outcome(planned, publisher.publish(planned.files, message))
+        try:
+            return Outcome(planned, publisher.publish(planned.files, message))
+        except PushRejected:
+            if attempt == tries:
+                break
+        sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))  # noqa: S311
+        publisher.refresh()
+    raise GitError(
+        f"gave up after {tries} tries: {publisher.target} kept moving while this run pushed",
+        hint="other writers push to the same branch; the next run starts from their commits "
+        "(raise git.push_retries to try longer)",
+    )

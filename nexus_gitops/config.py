@@ -155,6 +155,10 @@ class GitConfig:
     author_email: str | None = None
     branch: str | None = None
     owner_id: str | None = None
+    push_retries: int = 10
+    """How often a push that lost a race (the branch moved) is planned and pushed again."""
+    lock_timeout: int = 60
+    """Seconds a run waits for another run on the same checkout before giving up."""
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,18 @@ def _seconds(value: Any) -> int:
 def _count(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
         raise InvalidValue(f"must be a whole number from 1 to 1000000, not {shown(value)}")
+    return value
+
+
+def _retries(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
+        raise InvalidValue(f"must be a whole number from 0 to 100, not {shown(value)}")
+    return value
+
+
+def _lock_seconds(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3600:
+        raise InvalidValue(f"must be a number of seconds from 0 to 3600, not {shown(value)}")
     return value
 
 
@@ -455,6 +471,8 @@ def parse_config(raw: Any) -> Config:
         author_email=git_section.take("author_email", None, _email),
         branch=git_section.take("branch", None, _branch),
         owner_id=git_section.take("owner_id", None, owner_id),
+        push_retries=git_section.take("push_retries", 10, _retries),
+        lock_timeout=git_section.take("lock_timeout", 60, _lock_seconds),
     )
     git_section.done()
 

@@ -13,7 +13,6 @@ import pytest
 
 from nexus_gitops import commands
 from nexus_gitops.commit.git import Identity, redact
-from nexus_gitops.commit.store import PushRejected
 from nexus_gitops.config import Config
 from nexus_gitops.discover.snapshot import SnapshotSource
 from nexus_gitops.errors import GitError, OwnershipError
@@ -170,7 +169,29 @@ def test_unowned_file_is_never_overwritten(
     assert git(remote, "rev-parse", "main") == remote_before
 
 
-def test_rejected_push_leaves_everything_as_it_was(
+def test_a_commit_on_the_remote_is_fetched_and_built_on(
+    example_config: Config,
+    example_source: SnapshotSource,
+    remote_and_clone: tuple[Path, Path],
+    tmp_path: Path,
+) -> None:
+    """A local checkout fetches first: someone else's commit is fast-forwarded into the work
+    tree, and the sync lands on top of it (it used to be rejected on every run)."""
+    remote, work = remote_and_clone
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    (other / "README.md").write_text("someone else\n")
+    git(other, "commit", "-q", "-am", "meanwhile")
+    git(other, "push", "-q")
+    outcome = _sync(example_config, example_source, work)
+    assert outcome.commit is not None
+    assert git(remote, "rev-parse", "main") == outcome.commit.commit
+    assert git(remote, "log", "-1", "--format=%s", "main^") == "meanwhile"
+    assert (work / "README.md").read_text() == "someone else\n"
+    assert git(work, "status", "--porcelain") == ""
+
+
+def test_a_diverged_checkout_is_refused_and_left_as_it_was(
     example_config: Config,
     example_source: SnapshotSource,
     remote_and_clone: tuple[Path, Path],
@@ -182,8 +203,11 @@ def test_rejected_push_leaves_everything_as_it_was(
     (other / "README.md").write_text("someone else\n")
     git(other, "commit", "-q", "-am", "meanwhile")
     git(other, "push", "-q")
+    (work / "apps" / "app.yaml").write_text("kind: Local\n")
+    git(work, "commit", "-q", "-am", "local work")
+    git(work, "fetch", "-q")
     before, remote_head = repo_state(work), git(remote, "rev-parse", "main")
-    with pytest.raises(PushRejected, match="rejected"):
+    with pytest.raises(GitError, match="have diverged"):
         _sync(example_config, example_source, work)
     assert repo_state(work) == before
     assert git(remote, "rev-parse", "main") == remote_head
@@ -195,7 +219,7 @@ def test_broken_remote_leaves_everything_as_it_was(
     remote, work = remote_and_clone
     shutil.rmtree(remote)
     before = repo_state(work)
-    with pytest.raises(GitError, match="push"):
+    with pytest.raises(GitError, match="fetch"):
         _sync(example_config, example_source, work)
     assert repo_state(work) == before
 

@@ -12,7 +12,8 @@ import base64
 import os
 import re
 import subprocess
-from collections.abc import Mapping, Sequence
+import urllib.parse
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,17 +51,81 @@ class Identity:
     email: str
 
 
-class Git:
-    """Runs git in one work tree. ``token`` is sent as an HTTP header through git's
-    environment-based config, so it never appears in argv, a URL, or .git/config."""
+@dataclass(frozen=True)
+class Credentials:
+    """What git sends as HTTP basic auth: a token (``x-access-token``) or a URL's user and
+    password. Kept out of every URL, argv and file; ``given_as`` names where it came from, so an
+    authentication failure can say which credential was refused."""
 
-    def __init__(self, cwd: Path, identity: Identity, token: str | None = None) -> None:
+    user: str
+    password: str
+    given_as: str
+
+    def header(self) -> str:
+        basic = base64.b64encode(f"{self.user}:{self.password}".encode()).decode()
+        return f"Authorization: Basic {basic}"
+
+
+def token_credentials(token: str | None) -> Credentials | None:
+    return Credentials("x-access-token", token, f"${TOKEN_ENV}") if token else None
+
+
+_URL_USERINFO = re.compile(r"^(?P<scheme>https?://)(?P<userinfo>[^/@\s]*)@(?P<rest>.*)$", re.I)
+
+
+def split_credentials(url: str) -> tuple[str, Credentials | None]:
+    """``https://user:pass@host/r.git`` -> (``https://host/r.git``, user and password): git only
+    ever sees the bare URL, so the password reaches neither argv (``git clone``, the
+    ``git-remote-https`` helper) nor the clone's ``.git/config``."""
+    match = _URL_USERINFO.match(url)
+    if not match:
+        return url, None
+    user, _, password = match["userinfo"].partition(":")
+    bare = f"{match['scheme']}{match['rest']}"
+    if not password:
+        return bare, None if not user else Credentials(urllib.parse.unquote(user), "", "the URL")
+    return bare, Credentials(
+        urllib.parse.unquote(user), urllib.parse.unquote(password), "the URL's user and password"
+    )
+
+
+class Git:
+    """Runs git in one work tree. Credentials are sent as an HTTP header through git's
+    environment-based config, so they never appear in argv, a URL, or .git/config.
+
+    ``keep_fds`` are inherited by every git child: a lock held on them (:mod:`.lock`) stays
+    held while any git started by this run is still working, even when this process is killed.
+    """
+
+    def __init__(
+        self,
+        cwd: Path,
+        identity: Identity,
+        credentials: Credentials | None = None,
+        keep_fds: Sequence[int] = (),
+    ) -> None:
         self.cwd = cwd
-        self._token = token
-        self._env = self._environment(identity, token)
+        self.identity = identity
+        self.credentials = credentials
+        self.keep_fds = tuple(keep_fds)
+        self._env = self._environment(identity, credentials)
+
+    def at(self, cwd: Path) -> Git:
+        """The same identity, credentials and inherited locks in another directory."""
+        return Git(cwd, self.identity, self.credentials, self.keep_fds)
+
+    def keeping(self, *fds: int) -> Git:
+        return Git(self.cwd, self.identity, self.credentials, (*self.keep_fds, *fds))
+
+    @property
+    def secrets(self) -> list[str]:
+        if self.credentials is None:
+            return []
+        header = self.credentials.header().removeprefix("Authorization: Basic ")
+        return [self.credentials.password, header]
 
     @staticmethod
-    def _environment(identity: Identity, token: str | None) -> dict[str, str]:
+    def _environment(identity: Identity, credentials: Credentials | None) -> dict[str, str]:
         env = {key: os.environ[key] for key in PASSED_THROUGH if key in os.environ}
         env.update(
             {
@@ -76,9 +141,8 @@ class Git:
             }
         )
         settings = [("core.hooksPath", os.devnull), ("commit.gpgSign", "false")]
-        if token:
-            basic = base64.b64encode(f"x-access-token:{token}".encode()).decode()
-            settings.append(("http.extraHeader", f"Authorization: Basic {basic}"))
+        if credentials:
+            settings.append(("http.extraHeader", credentials.header()))
         env["GIT_CONFIG_COUNT"] = str(len(settings))
         for index, (key, value) in enumerate(settings):
             env[f"GIT_CONFIG_KEY_{index}"] = key
@@ -102,12 +166,45 @@ class Git:
                 capture_output=True,
                 check=False,
                 timeout=300,
+                pass_fds=self.keep_fds,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
         if check and result.returncode != 0:
             raise GitError(self.describe_failure(args, result))
         return result
+
+    def stream(self, *args: str, chunks: Iterable[bytes]) -> bytes:
+        """Run git feeding ``chunks`` to its stdin as they come (``fast-import``), so a large
+        input is never held whole; the output is small and read at the end."""
+        try:
+            process = subprocess.Popen(
+                ["git", *args],
+                cwd=self.cwd,
+                env=self._env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                pass_fds=self.keep_fds,
+            )
+        except OSError as exc:
+            raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
+        assert process.stdin is not None
+        try:
+            for chunk in chunks:
+                process.stdin.write(chunk)
+        except BrokenPipeError:
+            pass  # git stopped reading: its stderr says why
+        finally:
+            try:
+                stdout, stderr = process.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                raise GitError(f"git {args[0]} could not run: TimeoutExpired") from None
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+        if result.returncode != 0:
+            raise GitError(self.describe_failure(args, result))
+        return stdout
 
     def out(
         self, *args: str, stdin: bytes | None = None, extra_env: Mapping[str, str] | None = None
@@ -120,4 +217,4 @@ class Git:
         stderr = result.stderr.decode(errors="replace").strip().splitlines()
         detail = stderr[-1] if stderr else f"exit status {result.returncode}"
         command = " ".join(args[:2])
-        return redact(f"git {command} failed: {detail}", [self._token or ""])
+        return redact(f"git {command} failed: {detail}", self.secrets)

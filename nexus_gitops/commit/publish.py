@@ -1,7 +1,11 @@
 """The publisher seam: how a planned change reaches the repository Argo CD or Flux syncs.
 
 Today a change is committed to the branch (:class:`BranchPublisher`); a pull-request publisher
-(push a review branch, open or update one PR) plugs in here with the same two calls.
+(push a review branch, open or update one PR) plugs in here with the same calls.
+
+``publish`` raises :class:`~nexus_gitops.commit.remote.PushRejected` when the branch moved on
+meanwhile; the caller then calls ``refresh`` (fetch the new tip), plans again against what
+``listing``/``read`` now return, and publishes again.
 """
 
 from __future__ import annotations
@@ -26,6 +30,15 @@ class Publisher(Protocol):
         """Make the change visible to the cluster's GitOps controller (or to its reviewers)."""
         ...
 
+    def refresh(self) -> None:
+        """After a lost race: fetch the branch's new tip and plan against it from now on."""
+        ...
+
+    @property
+    def target(self) -> str:
+        """Where changes land, for messages (``origin/main``)."""
+        ...
+
 
 class BranchPublisher:
     """Commit straight to the branch the GitOps controller syncs."""
@@ -41,3 +54,10 @@ class BranchPublisher:
 
     def publish(self, plan: FilePlan, message: str) -> CommitResult:
         return self._store.commit(plan, message)
+
+    def refresh(self) -> None:
+        self._store.refresh()
+
+    @property
+    def target(self) -> str:
+        return self._store.pushed_to or self._store.branch

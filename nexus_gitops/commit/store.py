@@ -1,10 +1,23 @@
 """Where rendered trees go: a plain directory (``render``) or a Git repository (``sync``).
 
-The Git store never edits the work tree or index until the new commit exists and, when there is
-a remote, has been pushed. The commit is built with a temporary index (``read-tree``,
-``update-index``, ``write-tree``, ``commit-tree``) and published with a compare-and-swap
-``update-ref``. A run that fails at any step before that leaves refs, index, work tree and config
-exactly as they were; at most some unreachable objects remain for ``git gc``.
+A Git store builds each commit in one ``git fast-import`` stream (:mod:`.fastimport`), without
+the index or the work tree, and publishes it in an order where every prefix of the steps is a
+state the next run recognises and finishes or undoes:
+
+1. hold nexus-gitops' own lock on the checkout (:mod:`.lock`), fetch the upstream and build on
+   the newest of the local branch and the remote one (fast-forwarding the checkout);
+2. check what the last step needs (the branch is where it was, no git lock is in the way, the
+   work tree paths to update hold no local edits), and write the intended move down
+   (:mod:`.journal`);
+3. push, as a fast-forward with a lease on the remote commit the build started from;
+4. move the local branch with a compare-and-swap ``update-ref``, then the work tree and index
+   for the changed paths only (:mod:`.worktree`).
+
+Killed after 2: nothing moved, the journal is dropped. After 3: the next run's fetch finds the
+pushed commit ahead of the local branch and adopts it by fast-forward. After 4's ref move: the
+journal tells the next run that the work tree is behind its branch, not edited, and it finishes
+the move. A run that fails before 3 leaves refs, index, work tree and config as they were; at most
+unreachable objects remain for ``git gc``.
 """
 
 from __future__ import annotations
@@ -12,13 +25,18 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from nexus_gitops.commit.git import Git, Identity, redact
+from nexus_gitops.commit import clone as scratch
+from nexus_gitops.commit.fastimport import build_commit
+from nexus_gitops.commit.git import Git, Identity, redact, split_credentials, token_credentials
+from nexus_gitops.commit.journal import Journal, Move
+from nexus_gitops.commit.lock import exclusive
+from nexus_gitops.commit.remote import PushRejected, auth_failure, fetch, push
+from nexus_gitops.commit.worktree import Checkout, index_lock_error, prepare
 from nexus_gitops.errors import GitError, OwnershipError
 from nexus_gitops.plan.digest import blob_id
 from nexus_gitops.plan.files import Action, FilePlan
@@ -28,9 +46,9 @@ ZERO_OID = "0" * 40
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[^/\s:]+@[^/\s:]+:)", re.IGNORECASE)
 
 
-class PushRejected(GitError):
-    """The remote branch moved on while we worked; nothing changed locally."""
+__all__ = ["PushRejected"]  # raised by GitStore.commit; defined with the push
 
+DEFAULT_LOCK_TIMEOUT = 60.0
 
 _SUBPATH = re.compile(r"[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)*")
 
@@ -108,8 +126,21 @@ class CommitResult:
     pushed_to: str | None
 
 
+@dataclass(frozen=True)
+class LocalCheckout:
+    """A checkout committed in place: its work tree, journal and where its branch's lock is."""
+
+    work: Checkout
+    journal: Journal
+    branch_lock: Path
+
+
 class GitStore:
-    """The managed folder ``subdir`` of one Git work tree, on one branch."""
+    """The managed folder ``subdir`` of one repository, on one branch.
+
+    ``local`` is the checkout committed in place (``--repo PATH``); without it (``--repo URL``)
+    the clone has no work tree and only the remote branch matters.
+    """
 
     def __init__(
         self,
@@ -117,9 +148,10 @@ class GitStore:
         subdir: str,
         branch: str,
         remote: str | None,
-        update_work_tree: bool,
-        base: str | None = None,
+        *,
+        local: LocalCheckout | None,
         remote_ref: str | None = None,
+        base: str | None = None,
     ) -> None:
         self.git = git
         self.subdir = subdir
@@ -127,18 +159,37 @@ class GitStore:
         self.remote = remote
         self.remote_ref = remote_ref or f"refs/heads/{branch}"
         """The branch on the remote that this one pushes to (its upstream's name may differ)."""
-        self._update_work_tree = update_work_tree
-        self.head = self._head()
-        """The branch's commit now: the expected old value of the compare-and-swap."""
+        self._local = local
+        self.head = self._head() if local else None
+        """The local branch's commit: the expected old value of the compare-and-swap."""
+        self.remote_tip: str | None = None
+        """The remote branch's commit when last fetched: the push's lease."""
         self.base = self.head or base
         """The commit the new one builds on (another branch's, when this one is new)."""
         self._listed: tuple[str, dict[str, str]] | None = None
+
+    @property
+    def tracking_ref(self) -> str:
+        return f"refs/remotes/{self.remote}/{self.remote_ref.removeprefix('refs/heads/')}"
+
+    @property
+    def pushed_to(self) -> str | None:
+        if self.remote is None:
+            return None
+        return f"{self.remote}/{self.remote_ref.removeprefix('refs/heads/')}"
 
     def _head(self) -> str | None:
         result = self.git.run(
             "rev-parse", "-q", "--verify", f"refs/heads/{self.branch}^{{commit}}", check=False
         )
         return result.stdout.decode().strip() or None
+
+    def _is_ancestor(self, older: str, newer: str) -> bool:
+        return (
+            self.git.run("merge-base", "--is-ancestor", older, newer, check=False).returncode == 0
+        )
+
+    # -- the state the plan is made against ---------------------------------------------------
 
     def listing(self) -> dict[str, str]:
         """Path (relative to the managed folder) -> blob id, as committed on the branch: cheap,
@@ -209,79 +260,126 @@ class GitStore:
                         hint="choose a folder of its own for --path",
                     )
 
-    def commit(self, plan: FilePlan, message: str) -> CommitResult:
-        with tempfile.TemporaryDirectory(prefix="nexus-gitops-") as scratch:
-            new = self._build_commit(plan, message, Path(scratch))
-        pushed_to = None
-        if self.remote is not None:
-            self._push(new)
-            pushed_to = f"{self.remote}/{self.remote_ref.removeprefix('refs/heads/')}"
-        self.git.run(
+    # -- keeping up with the remote -----------------------------------------------------------
+
+    def recover(self) -> None:
+        """Finish what a killed run left half done: a branch moved ahead of its work tree."""
+        assert self._local is not None
+        move = self._local.journal.read()
+        if move is None:
+            return
+        if move.new == self.head:
+            prepare(self.git, self._local.work, move.old, move.new, "finish the last run").apply()
+        # Otherwise the branch never moved: a push that landed is adopted by refresh().
+        self._local.journal.clear()
+
+    def refresh(self) -> None:
+        """Fetch the remote branch and build on the newest commit: the remote's, once a local
+        checkout is fast-forwarded to it; the local one when it is ahead. Diverged is an error:
+        nexus-gitops never force-pushes."""
+        if self.remote is None:
+            if self._local is not None:
+                self.head = self.base = self._head()
+            return
+        tip = fetch(
+            self.git,
+            self.remote,
+            self.remote_ref,
+            self.tracking_ref,
+            depth=None if self._local else 1,
+        )
+        self.remote_tip = tip
+        if self._local is None:
+            if tip is not None:
+                self.base = tip
+            return
+        self.head = self._head()
+        self.base = self.head
+        if tip is None or tip == self.head:
+            return
+        if self.head is not None and self._is_ancestor(tip, self.head):
+            return  # local commits not pushed yet: they go out with this run's push
+        if self.head is not None and not self._is_ancestor(self.head, tip):
+            raise GitError(
+                f"local branch {self.branch} and {self.pushed_to} have diverged",
+                hint="merge or rebase the checkout onto its upstream; nexus-gitops never "
+                "force-pushes",
+            )
+        self._move_checkout(tip, f"fast-forward {self.branch} to {self.pushed_to}")
+
+    def _move_checkout(self, new: str, what: str) -> None:
+        """Move the branch and then the work tree, journalled, with nothing written before
+        every changed path is known to hold no local edit."""
+        assert self._local is not None
+        old = self.head
+        self._check_local_locks()
+        update = prepare(self.git, self._local.work, old, new, what)
+        self._local.journal.write(Move(old, new))
+        self._compare_and_swap(old, new)
+        update.apply()
+        self._local.journal.clear()
+        self.head = self.base = new
+
+    def _check_local_locks(self) -> None:
+        assert self._local is not None
+        if self._local.work.index_lock.exists():
+            raise index_lock_error(self._local.work.index_lock, self._local.work.root)
+        if self._local.branch_lock.exists():
+            raise GitError(
+                f"{self._local.branch_lock} exists: a git command is updating branch "
+                f"{self.branch}, or one was killed and left it",
+                hint="if no git process is running in the checkout, remove that file; "
+                "nexus-gitops never removes git's own locks",
+            )
+
+    def _compare_and_swap(self, old: str | None, new: str) -> None:
+        result = self.git.run(
             "update-ref",
             "-m",
             "nexus-gitops: sync",
             f"refs/heads/{self.branch}",
             new,
-            self.head or ZERO_OID,
+            old or ZERO_OID,
+            check=False,
         )
-        if self._update_work_tree:
-            self.git.run("read-tree", "-m", "-u", self.base or EMPTY_TREE, new)
-        self.head = self.base = new
-        return CommitResult(new, self.branch, pushed_to)
-
-    def _build_commit(self, plan: FilePlan, message: str, scratch: Path) -> str:
-        index = {"GIT_INDEX_FILE": str(scratch / "index")}
-        if self.base:
-            self.git.run("read-tree", self.base, extra_env=index)
-        else:
-            self.git.run("read-tree", "--empty", extra_env=index)
-        writes = [c for c in plan.changes if c.action is not Action.DELETE]
-        staged = []
-        for number, change in enumerate(writes):
-            assert change.content is not None
-            blob = scratch / f"blob-{number}"
-            blob.write_bytes(change.content)
-            staged.append(str(blob))
-        oids = (
-            self.git.out(
-                "hash-object", "-w", "--stdin-paths", stdin="\n".join(staged).encode()
-            ).split()
-            if staged
-            else []
-        )
-        lines = [
-            f"100644 {oid}\t{self.subdir}/{change.path}"
-            for change, oid in zip(writes, oids, strict=True)
-        ]
-        lines += [
-            f"0 {ZERO_OID}\t{self.subdir}/{c.path}"
-            for c in plan.changes
-            if c.action is Action.DELETE
-        ]
-        self.git.run(
-            "update-index",
-            "--index-info",
-            stdin=("\n".join(lines) + "\n").encode(),
-            extra_env=index,
-        )
-        tree = self.git.out("write-tree", extra_env=index)
-        parents = ["-p", self.base] if self.base else []
-        return self.git.out("commit-tree", tree, *parents, "-F", "-", stdin=message.encode())
-
-    def _push(self, commit: str) -> None:
-        assert self.remote is not None
-        result = self.git.run(
-            "push", "--porcelain", self.remote, f"{commit}:{self.remote_ref}", check=False
-        )
-        if result.returncode == 0:
-            return
-        output = (result.stdout + result.stderr).decode(errors="replace")
-        if "[rejected]" in output or "non-fast-forward" in output or "fetch first" in output:
-            raise PushRejected(
-                f"push to {self.remote} {self.remote_ref} was rejected: it has new commits",
-                hint="update the checkout (git pull) and run again",
+        if result.returncode != 0:
+            raise GitError(
+                f"the local branch {self.branch} moved while nexus-gitops worked "
+                f"(a commit made in the checkout meanwhile?): "
+                f"{self.git.describe_failure(('update-ref',), result)}",
+                hint="the next run starts from the branch as it is now",
             )
-        raise GitError(self.git.describe_failure(("push", self.remote), result))
+
+    # -- publishing ---------------------------------------------------------------------------
+
+    def commit(self, plan: FilePlan, message: str) -> CommitResult:
+        """Build, push and publish; :class:`PushRejected` when the remote moved meanwhile
+        (nothing changed locally then: call :meth:`refresh` and plan again)."""
+        if self._local is None:
+            new = build_commit(self.git, self.base, self.subdir, plan, message)
+            assert self.remote is not None
+            push(self.git, self.remote, new, self.remote_ref, self.remote_tip)
+            self.base = self.remote_tip = new
+            return CommitResult(new, self.branch, self.pushed_to)
+        old = self.head
+        self._check_local_locks()
+        if self._head() != old:
+            raise PushRejected(f"the local branch {self.branch} moved while nexus-gitops worked")
+        new = build_commit(self.git, self.base, self.subdir, plan, message)
+        update = prepare(self.git, self._local.work, old, new, f"update {self._local.work.root}")
+        self._local.journal.write(Move(old, new))
+        if self.remote is not None:
+            try:
+                push(self.git, self.remote, new, self.remote_ref, self.remote_tip)
+            except GitError:
+                self._local.journal.clear()
+                raise
+        self._compare_and_swap(old, new)
+        self.remote_tip = new if self.remote is not None else self.remote_tip
+        update.apply()
+        self._local.journal.clear()
+        self.head = self.base = new
+        return CommitResult(new, self.branch, self.pushed_to)
 
 
 def is_url(spec: str) -> bool:
@@ -290,22 +388,31 @@ def is_url(spec: str) -> bool:
 
 @contextlib.contextmanager
 def open_repository(
-    spec: str, subdir: str, identity: Identity, branch: str | None, token: str | None
+    spec: str,
+    subdir: str,
+    identity: Identity,
+    branch: str | None,
+    token: str | None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
 ) -> Iterator[GitStore]:
     """A local checkout (committed in place) or a URL (cloned into a temporary directory)."""
     subdir = check_subpath(subdir)
     if is_url(spec):
-        with tempfile.TemporaryDirectory(prefix="nexus-gitops-clone-") as scratch:
-            yield _clone(spec, Path(scratch), subdir, identity, branch, token)
+        url, from_url = split_credentials(spec)
+        credentials = token_credentials(token) or from_url
+        with scratch.scratch_clone_dir() as (folder, fd):
+            git = Git(folder, identity, credentials, keep_fds=(fd,))
+            yield _clone(git, url, redact(spec), folder, subdir, branch)
         return
     root = Path(spec)
     if not root.is_dir():
         raise GitError(f"--repo {spec}: no such directory, and not a URL")
-    git = Git(root, identity, token)
-    top = git.run("rev-parse", "--show-toplevel", check=False)
+    git = Git(root, identity, token_credentials(token))
+    top = git.run("rev-parse", "--show-toplevel", "--absolute-git-dir", check=False)
     if top.returncode != 0:
         raise GitError(f"--repo {spec} is not a Git work tree")
-    git = Git(Path(top.stdout.decode().strip()), identity, token)
+    toplevel, git_dir = top.stdout.decode().strip().splitlines()
+    git = git.at(Path(toplevel))
     current = git.run("symbolic-ref", "-q", "--short", "HEAD", check=False).stdout.decode().strip()
     if not current:
         raise GitError(f"--repo {spec} has a detached HEAD", hint="check out a branch first")
@@ -314,14 +421,27 @@ def open_repository(
             f"--repo {spec} is on branch {current}, but git.branch is {branch}",
             hint="check out the configured branch",
         )
-    dirty = git.out("status", "--porcelain", "--untracked-files=all", "--", subdir)
-    if dirty:
-        raise GitError(
-            f"--repo {spec} has uncommitted changes under {subdir}",
-            hint="commit or discard them; nexus-gitops never overwrites local edits",
+    common = Path(git.out("rev-parse", "--path-format=absolute", "--git-common-dir"))
+    with exclusive(Path(git_dir) / "nexus-gitops.lock", lock_timeout, f"--repo {spec}") as fd:
+        git = git.keeping(fd)
+        local = LocalCheckout(
+            Checkout(
+                Path(toplevel), Path(git_dir) / "index.lock", Path(git_dir) / "nexus-gitops-tmp"
+            ),
+            Journal(Path(git_dir)),
+            common / "refs" / "heads" / f"{current}.lock",
         )
-    remote, remote_ref = _upstream_of(git, current)
-    yield GitStore(git, subdir, current, remote, update_work_tree=True, remote_ref=remote_ref)
+        remote, remote_ref = _upstream_of(git, current)
+        store = GitStore(git, subdir, current, remote, local=local, remote_ref=remote_ref)
+        store.recover()
+        dirty = git.out("status", "--porcelain", "--untracked-files=all", "--", subdir)
+        if dirty:
+            raise GitError(
+                f"--repo {spec} has uncommitted changes under {subdir}",
+                hint="commit or discard them; nexus-gitops never overwrites local edits",
+            )
+        store.refresh()
+        yield store
 
 
 def _upstream_of(git: Git, branch: str) -> tuple[str | None, str | None]:
@@ -340,26 +460,34 @@ def _upstream_of(git: Git, branch: str) -> tuple[str | None, str | None]:
 
 
 def _clone(
-    url: str, scratch: Path, subdir: str, identity: Identity, branch: str | None, token: str | None
+    git: Git, url: str, shown: str, folder: Path, subdir: str, branch: str | None
 ) -> GitStore:
-    git = Git(scratch, identity, token)
-    target = scratch / "repo"
-    args = ["clone", "--quiet", "--no-tags", "--single-branch", "--depth", "1"]
-    if branch:
-        args += ["--branch", branch]
-    result = git.run(*args, "--", url, str(target), check=False)
+    """A clone without a work tree (nothing is checked out: only the remote branch matters),
+    of one branch, one commit deep."""
+    target = folder / "repo"
+    args = ["clone", "--quiet", "--no-tags", "--no-checkout", "--single-branch", "--depth", "1"]
+    result = git.run(
+        *args, *(["--branch", branch] if branch else []), "--", url, str(target), check=False
+    )
     if result.returncode != 0:
         detail = result.stderr.decode(errors="replace").strip().splitlines()
         message = detail[-1] if detail else "clone failed"
         if branch and "not found in upstream" in message:
             # The branch does not exist yet: build on the default branch and create it.
-            shutil.rmtree(target, ignore_errors=True)
-            default = _clone(url, scratch, subdir, identity, None, token)
-            return GitStore(
-                default.git, subdir, branch, "origin", update_work_tree=False, base=default.base
-            )
-        raise GitError(redact(f"cannot clone {url}: {message}", [token or ""]))
-    cloned = Git(target, identity, token)
+            default = _clone(git, url, shown, folder / "default", subdir, None)
+            return GitStore(default.git, subdir, branch, "origin", local=None, base=default.base)
+        problem = auth_failure(git, "\n".join(detail), f"cannot clone {shown}")
+        if problem is not None:
+            raise problem
+        raise GitError(redact(f"cannot clone {shown}: {message}", git.secrets))
+    cloned = git.at(target)
     current = cloned.run("symbolic-ref", "-q", "--short", "HEAD", check=False)
     name = branch or current.stdout.decode().strip() or "main"
-    return GitStore(cloned, subdir, name, "origin", update_work_tree=False)
+    store = GitStore(cloned, subdir, name, "origin", local=None)
+    store.base = store.remote_tip = (
+        cloned.run("rev-parse", "-q", "--verify", "HEAD^{commit}", check=False)
+        .stdout.decode()
+        .strip()
+        or None
+    )
+    return store

@@ -1,0 +1,78 @@
+"""Where a ``--repo URL`` run keeps its clone: ``$TMPDIR/nexus-gitops/<pid>-<random>``.
+
+The folder holds a ``lock`` file that its run keeps locked (``flock``, inherited by the run's
+git children) for as long as it lives. A run killed by SIGKILL cannot remove its folder, so every
+run first removes the folders whose lock nobody holds any more: a clone is left behind at most
+until the next run.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+from nexus_gitops.commit.lock import try_lock
+
+LOCK = "lock"
+
+
+def scratch_root() -> Path:
+    return Path(tempfile.gettempdir()) / "nexus-gitops"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def remove_abandoned(root: Path) -> None:
+    """Remove the clones of runs that are gone (their lock is free)."""
+    try:
+        entries = list(root.iterdir())
+    except FileNotFoundError:
+        return
+    for entry in entries:
+        pid_text, _, _ = entry.name.partition("-")
+        if not entry.is_dir() or entry.is_symlink() or not pid_text.isdigit():
+            continue
+        lock = entry / LOCK
+        if not lock.exists():
+            # Made but not yet locked by its run, or its run died in between.
+            if not _pid_alive(int(pid_text)):
+                shutil.rmtree(entry, ignore_errors=True)
+            continue
+        try:
+            fd = try_lock(lock)
+        except OSError:
+            continue
+        if fd is None:
+            continue  # its run (or one of its git children) still works there
+        try:
+            shutil.rmtree(entry, ignore_errors=True)
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def scratch_clone_dir() -> Iterator[tuple[Path, int]]:
+    """A fresh folder for one run's clone and the descriptor that keeps it claimed."""
+    root = scratch_root()
+    root.mkdir(mode=0o700, exist_ok=True)
+    remove_abandoned(root)
+    folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
+    fd = try_lock(folder / LOCK)
+    assert fd is not None  # nobody else knows the folder yet
+    try:
+        yield folder, fd
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+        os.close(fd)
