@@ -2,8 +2,8 @@
 
 The folder holds a ``lock`` file that its run keeps locked (``flock``, inherited by the run's
 git children) for as long as it lives. A run killed by SIGKILL cannot remove its folder, so every
-run first removes the folders whose lock nobody holds any more: a clone is left behind at most
-until the next run.
+run first removes the folders whose process is gone and whose lock nobody holds any more: a
+clone is left behind at most until the next run.
 """
 
 from __future__ import annotations
@@ -35,7 +35,8 @@ def _pid_alive(pid: int) -> bool:
 
 
 def remove_abandoned(root: Path) -> None:
-    """Remove the clones of runs that are gone (their lock is free)."""
+    """Remove the clones of runs that are gone: the process named in the folder is gone, and
+    nothing holds its lock (a git child of a killed run may still be pushing from it)."""
     try:
         entries = list(root.iterdir())
     except FileNotFoundError:
@@ -44,11 +45,11 @@ def remove_abandoned(root: Path) -> None:
         pid_text, _, _ = entry.name.partition("-")
         if not entry.is_dir() or entry.is_symlink() or not pid_text.isdigit():
             continue
+        if _pid_alive(int(pid_text)):
+            continue
         lock = entry / LOCK
-        if not lock.exists():
-            # Made but not yet locked by its run, or its run died in between.
-            if not _pid_alive(int(pid_text)):
-                shutil.rmtree(entry, ignore_errors=True)
+        if not lock.exists():  # its run died before it locked the folder
+            shutil.rmtree(entry, ignore_errors=True)
             continue
         try:
             fd = try_lock(lock)

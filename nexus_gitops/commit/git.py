@@ -95,6 +95,9 @@ class Git:
 
     ``keep_fds`` are inherited by every git child: a lock held on them (:mod:`.lock`) stays
     held while any git started by this run is still working, even when this process is killed.
+    Each git runs in a session of its own, so a signal to this run's process group (a cancelled
+    CI job, Ctrl-C) never stops git half-way through updating a ref or the index and leaves
+    git's own lock files behind: the git command finishes, and the next run waits for it.
     """
 
     def __init__(
@@ -167,6 +170,7 @@ class Git:
                 check=False,
                 timeout=300,
                 pass_fds=self.keep_fds,
+                start_new_session=True,
             )
         except (OSError, subprocess.TimeoutExpired) as exc:
             raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
@@ -186,6 +190,7 @@ class Git:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=self.keep_fds,
+                start_new_session=True,
             )
         except OSError as exc:
             raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
