@@ -322,7 +322,13 @@ def sync(
     """
     discovery = discover(config, source)
     with open_repository(
-        repo, subdir, identity, config.git.branch, token, float(config.git.lock_timeout)
+        repo,
+        subdir,
+        identity,
+        config.git.branch,
+        token,
+        float(config.git.lock_timeout),
+        read_only=dry_run,
     ) as store:
         publisher: Publisher = BranchPublisher(store)
         return publish_with_retries(publisher, discovery, config, options, dry_run=dry_run)

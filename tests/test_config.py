@@ -46,6 +46,9 @@ def test_example_config_loads() -> None:
         ({"git": {"branch": "main..x"}}, "git.branch"),
         ({"proxy": {"ssl": {"issuer": "a", "cluster_issuer": "b"}}}, "not both"),
         ({"dns": {"coredns_dir": "relative/dir"}}, "dns.coredns_dir"),
+        ({"git": {"push_retries": -1}}, "git.push_retries: must be a whole number from 0 to 100"),
+        ({"git": {"push_retries": True}}, "git.push_retries"),
+        ({"git": {"lock_timeout": "1m"}}, "git.lock_timeout: must be a number of seconds"),
     ],
 )
 def test_invalid_config_is_named(raw: dict[str, object], message: str) -> None:

@@ -41,6 +41,14 @@ GAVE_UP = re.compile(
 COMMITTED = re.compile(r"^committed ([0-9a-f]{12}) on main, pushed to origin/main: ")
 
 
+def _after_a_push_in_another_second(remote: Path, work: Path) -> None:
+    """When the killed run's push landed, wait for the clock's next second: a rebuilt commit is
+    then not byte-identical to the pushed one, as it never is when the next run comes minutes
+    later (within one second, a run that ignores the remote would pass by luck)."""
+    if git(remote, "rev-parse", "main") != git(work, "rev-parse", "main"):
+        time.sleep(1.02 - time.time() % 1.0)
+
+
 def _converged(remote: Path, work: Path, expect_dropped: bool) -> None:
     """The checkout is clean, on the remote's commit, with the last run's change in it."""
     assert git(work, "status", "--porcelain", "--untracked-files=all") == ""
@@ -132,6 +140,7 @@ def test_a_kill_at_each_publishing_step_is_finished_by_the_next_run(
     wrapper = killing_git(tmp_path, subcommand, when)
     killed = run(sync_command(b, config, work), env_for(tmp_path, wrapper))
     assert killed.returncode == -9, (killed.stdout, killed.stderr)
+    _after_a_push_in_another_second(remote, work)
     again = run(sync_command(b, config, work), env_for(tmp_path))
     assert again.returncode == 0, again.stderr
     _converged(remote, work, expect_dropped=True)
@@ -169,6 +178,7 @@ def test_kills_at_random_instants_never_wedge(tmp_path: Path) -> None:
         process = start(sync_command(source, config, work), env)
         time.sleep(rng.uniform(0.05, 0.4))
         kill(process, with_children=number % 4 < 2)
+        _after_a_push_in_another_second(remote, work)
         again = run(sync_command(source, config, work), env)
         assert again.returncode == 0, (number, again.stderr)
         _converged(remote, work, expect_dropped=source == b)

@@ -152,8 +152,11 @@ class GitStore:
         local: LocalCheckout | None,
         remote_ref: str | None = None,
         base: str | None = None,
+        read_only: bool = False,
     ) -> None:
         self.git = git
+        self.read_only = read_only
+        """``plan``/``--dry-run``: plan against the newest commit, never move the checkout."""
         self.subdir = subdir
         self.branch = branch
         self.remote = remote
@@ -305,6 +308,9 @@ class GitStore:
                 hint="merge or rebase the checkout onto its upstream; nexus-gitops never "
                 "force-pushes",
             )
+        if self.read_only:
+            self.base = tip
+            return
         self._move_checkout(tip, f"fast-forward {self.branch} to {self.pushed_to}")
 
     def _move_checkout(self, new: str, what: str) -> None:
@@ -355,6 +361,7 @@ class GitStore:
     def commit(self, plan: FilePlan, message: str) -> CommitResult:
         """Build, push and publish; :class:`PushRejected` when the remote moved meanwhile
         (nothing changed locally then: call :meth:`refresh` and plan again)."""
+        assert not self.read_only
         if self._local is None:
             new = build_commit(self.git, self.base, self.subdir, plan, message)
             assert self.remote is not None
@@ -394,8 +401,13 @@ def open_repository(
     branch: str | None,
     token: str | None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    *,
+    read_only: bool = False,
 ) -> Iterator[GitStore]:
-    """A local checkout (committed in place) or a URL (cloned into a temporary directory)."""
+    """A local checkout (committed in place) or a URL (cloned into a temporary directory).
+
+    ``read_only`` (``plan``, ``--dry-run``): the checkout is neither repaired nor
+    fast-forwarded; the plan is made against the newest commit all the same."""
     subdir = check_subpath(subdir)
     if is_url(spec):
         url, from_url = split_credentials(spec)
@@ -432,8 +444,11 @@ def open_repository(
             common / "refs" / "heads" / f"{current}.lock",
         )
         remote, remote_ref = _upstream_of(git, current)
-        store = GitStore(git, subdir, current, remote, local=local, remote_ref=remote_ref)
-        store.recover()
+        store = GitStore(
+            git, subdir, current, remote, local=local, remote_ref=remote_ref, read_only=read_only
+        )
+        if not read_only:
+            store.recover()
         dirty = git.out("status", "--porcelain", "--untracked-files=all", "--", subdir)
         if dirty:
             raise GitError(
