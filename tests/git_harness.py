@@ -88,12 +88,14 @@ def env_for(folder: Path, path_dir: Path | None = None, **extra: str) -> dict[st
     return env
 
 
-def sync_command(source: Path, config: Path, repo: str | Path, path: str = "nexus") -> list[str]:
+def sync_command(
+    source: Path, config: Path, repo: str | Path, path: str = "nexus", command: str = "sync"
+) -> list[str]:
     return [
         sys.executable,
         "-m",
         "nexus_gitops",
-        "sync",
+        command,
         "--source",
         str(source),
         "--config",

@@ -300,3 +300,44 @@ def test_url_credentials_never_reach_the_clone_config(tmp_path: Path) -> None:
     text = (clone / "repo" / ".git" / "config").read_text()
     assert f"url = {base}/gitops.git\n" in text and URL_PASSWORD not in text
     assert os.environ.get("NEXUS_GITOPS_GIT_TOKEN") is None
+
+
+def test_plan_sees_the_remotes_commit_without_moving_the_checkout(tmp_path: Path) -> None:
+    remote = bare_remote(tmp_path)
+    work = checkout(remote, tmp_path / "work")
+    a, b = snapshots(tmp_path)
+    config = config_file(tmp_path)
+    assert run(sync_command(a, config, work), env_for(tmp_path)).returncode == 0
+    assert run(sync_command(b, config, remote.as_uri()), env_for(tmp_path)).returncode == 0
+    before = git(work, "rev-parse", "main")
+    planned = run(
+        [*sync_command(b, config, work, command="plan"), "--detailed-exitcode"],
+        env_for(tmp_path),
+    )
+    assert planned.returncode == 0, planned.stdout + planned.stderr  # nothing left to do
+    assert git(work, "rev-parse", "main") == before
+    assert git(work, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "bare", "user", "password"),
+    [
+        (
+            "https://bot:p%40ss@git.example.com/r.git",
+            "https://git.example.com/r.git",
+            "bot",
+            "p@ss",
+        ),
+        ("https://git.example.com/r.git", "https://git.example.com/r.git", None, None),
+        ("http://tok@host:8080/r", "http://host:8080/r", "tok", ""),
+    ],
+)
+def test_credentials_are_taken_out_of_the_url(
+    url: str, bare: str, user: str | None, password: str | None
+) -> None:
+    from nexus_gitops.commit.git import split_credentials
+
+    found, credentials = split_credentials(url)
+    assert found == bare
+    assert (credentials.user if credentials else None) == user
+    assert (credentials.password if credentials else None) == password
