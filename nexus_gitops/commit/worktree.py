@@ -86,16 +86,21 @@ def _work_tree_oid(root: Path, path: str) -> str | None:
     return "not-a-file"
 
 
-def _parents_are_folders(root: Path, path: str) -> bool:
-    current = root
-    for part in Path(path).parts[:-1]:
-        current = current / part
+def _parents_are_folders(root: Path, path: str, known: dict[str, bool]) -> bool:
+    """No folder on the way to ``path`` is a symlink or a file (``known`` caches folders)."""
+    parent, _, _ = path.rpartition("/")
+    if not parent:
+        return True
+    if parent in known:
+        return known[parent]
+    ok = _parents_are_folders(root, parent, known)
+    if ok:
         try:
-            if not stat.S_ISDIR(current.lstat().st_mode):
-                return False
+            ok = stat.S_ISDIR((root / parent).lstat().st_mode)
         except FileNotFoundError:
-            return True
-    return True
+            ok = True
+    known[parent] = ok
+    return ok
 
 
 def _index(git: Git) -> dict[str, tuple[str, str]]:
@@ -152,6 +157,7 @@ def prepare(git: Git, checkout: Checkout, old: str | None, new: str, what: str) 
     if index_lock.exists():
         raise index_lock_error(index_lock, root)
     index = _index(git)
+    folders: dict[str, bool] = {}
     pending: list[PathChange] = []
     for change in changes:
         allowed = {change.old, change.new}
@@ -159,7 +165,7 @@ def prepare(git: Git, checkout: Checkout, old: str | None, new: str, what: str) 
         if staged is not None and staged[0] != "0":
             raise GitError(f"cannot {what}: {change.path} has a merge conflict in the index")
         if (staged[1] if staged else None) not in allowed or not _parents_are_folders(
-            root, change.path
+            root, change.path, folders
         ):
             raise GitError(
                 f"cannot {what}: {change.path} has local changes",
@@ -199,6 +205,7 @@ def _write(git: Git, checkout: Checkout, changes: list[PathChange]) -> None:
             assert change.new is not None
             contents[change.new] = batch[start : start + size]
             position = start + size + 1
+    made: set[Path] = set()
     for change in changes:
         target = root / change.path
         if change.new is None:
@@ -212,7 +219,9 @@ def _write(git: Git, checkout: Checkout, changes: list[PathChange]) -> None:
                     break
                 parent = parent.parent
             continue
-        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.parent not in made:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.add(target.parent)
         content = contents[change.new]
         try:
             _place(checkout.scratch / "file", target, content, change.new_mode)
@@ -224,11 +233,23 @@ def _write(git: Git, checkout: Checkout, changes: list[PathChange]) -> None:
 
 
 def _place(temporary: Path, target: Path, content: bytes, mode: str) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        temporary.unlink()
+    """Write ``temporary`` and rename it over ``target``: a kill leaves the old or the new
+    content at ``target``, never a half-written file that would look like a local edit."""
     if mode == "120000":
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
         temporary.symlink_to(os.fsdecode(content))
     else:
-        temporary.write_bytes(content)
-        temporary.chmod(0o755 if mode == "100755" else 0o644)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC
+        fd = os.open(temporary, flags, 0o755 if mode == "100755" else 0o644)
+        try:
+            _write_all(fd, content)
+        finally:
+            os.close(fd)
     temporary.replace(target)
+
+
+def _write_all(fd: int, content: bytes) -> None:
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view) :]
