@@ -155,9 +155,11 @@ class GitConfig:
     author_email: str | None = None
     branch: str | None = None
     owner_id: str | None = None
-    push_retries: int = 10
+    # How a run publishes, not what it renders: kept out of repr, which the inputs digest
+    # (plan/digest.py) hashes, so changing them does not make the next run plan everything again.
+    push_retries: int = field(default=10, repr=False)
     """How often a push that lost a race (the branch moved) is planned and pushed again."""
-    lock_timeout: int = 60
+    lock_timeout: int = field(default=60, repr=False)
     """Seconds a run waits for another run on the same checkout before giving up."""
 
 
