@@ -147,6 +147,23 @@ def test_a_kill_at_each_publishing_step_is_finished_by_the_next_run(
     assert run(sync_command(b, config, work), env_for(tmp_path)).stdout.startswith("up to date")
 
 
+def test_a_work_tree_behind_its_branch_is_caught_up_without_a_journal(tmp_path: Path) -> None:
+    """As an older version left a checkout killed after it moved the branch: the work tree and
+    index one commit behind, only this tool's files differing."""
+    remote = bare_remote(tmp_path)
+    work = checkout(remote, tmp_path / "work")
+    a, b = snapshots(tmp_path)
+    config = config_file(tmp_path)
+    assert run(sync_command(a, config, work), env_for(tmp_path)).returncode == 0
+    wrapper = killing_git(tmp_path, "update-ref", "after")
+    assert run(sync_command(b, config, work), env_for(tmp_path, wrapper)).returncode == -9
+    (work / ".git" / "nexus-gitops.journal").unlink()
+    assert git(work, "status", "--porcelain") != ""
+    again = run(sync_command(b, config, work), env_for(tmp_path))
+    assert again.returncode == 0 and again.stdout.startswith("up to date"), again.stderr
+    _converged(remote, work, expect_dropped=True)
+
+
 def test_a_killed_url_run_leaves_its_clone_only_until_the_next_run(tmp_path: Path) -> None:
     remote = bare_remote(tmp_path)
     a, _ = snapshots(tmp_path)

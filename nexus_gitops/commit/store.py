@@ -270,11 +270,47 @@ class GitStore:
         assert self._local is not None
         move = self._local.journal.read()
         if move is None:
+            self._recover_unjournalled()
             return
         if move.new == self.head:
             prepare(self.git, self._local.work, move.old, move.new, "finish the last run").apply()
         # Otherwise the branch never moved: a push that landed is adopted by refresh().
         self._local.journal.clear()
+
+    def _recover_unjournalled(self) -> None:
+        """A work tree one commit behind its branch, with no journal (a run of an older
+        version killed after it moved the branch): brought up to date when that commit only
+        changed files under ``--path``, the index still holds the parent's content for all of
+        them (nothing was staged by hand) and the work tree the parent's or the commit's, so
+        nothing but this tool's own output is rewritten."""
+        assert self._local is not None
+        if self.head is None:
+            return
+        status = self.git.run(
+            "status", "--porcelain", "-z", "--untracked-files=all", "--", self.subdir
+        ).stdout
+        dirty = {entry[3:].decode() for entry in status.split(b"\0") if len(entry) > 3}
+        if not dirty:
+            return
+        parent = (
+            self.git.run("rev-parse", "-q", "--verify", f"{self.head}^1", check=False)
+            .stdout.decode()
+            .strip()
+        )
+        if not parent:
+            return
+        try:
+            update = prepare(self.git, self._local.work, parent, self.head, "catch up")
+        except GitError:
+            return  # someone's edits: the dirty check says so
+        changed = {change.path for change in update.changes}
+        if (
+            not update.index_at_old
+            or not dirty <= changed
+            or not all(path.startswith(f"{self.subdir}/") for path in changed)
+        ):
+            return
+        update.apply()
 
     def refresh(self) -> None:
         """Fetch the remote branch and build on the newest commit: the remote's, once a local

@@ -131,6 +131,8 @@ class Update:
     checkout: Checkout
     changes: tuple[PathChange, ...]
     pending: tuple[PathChange, ...]
+    index_at_old: bool = True
+    """Every changed path's index entry still holds the old content (nothing staged)."""
 
     def apply(self) -> None:
         """Write the paths not at their new content yet, then the index entries of all."""
@@ -159,6 +161,7 @@ def prepare(git: Git, checkout: Checkout, old: str | None, new: str, what: str) 
     index = _index(git)
     folders: dict[str, bool] = {}
     pending: list[PathChange] = []
+    index_at_old = True
     for change in changes:
         allowed = {change.old, change.new}
         staged = index.get(change.path)
@@ -171,6 +174,7 @@ def prepare(git: Git, checkout: Checkout, old: str | None, new: str, what: str) 
                 f"cannot {what}: {change.path} has local changes",
                 hint="commit or discard them; nexus-gitops never overwrites local edits",
             )
+        index_at_old = index_at_old and (staged[1] if staged else None) == change.old
         present = _work_tree_oid(root, change.path)
         if present not in allowed:
             raise GitError(
@@ -183,7 +187,7 @@ def prepare(git: Git, checkout: Checkout, old: str | None, new: str, what: str) 
             )
         if present != change.new:
             pending.append(change)
-    return Update(git, checkout, tuple(changes), tuple(pending))
+    return Update(git, checkout, tuple(changes), tuple(pending), index_at_old)
 
 
 def _write(git: Git, checkout: Checkout, changes: list[PathChange]) -> None:
