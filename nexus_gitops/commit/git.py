@@ -9,6 +9,7 @@ never prompts for a password.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import re
 import subprocess
@@ -125,7 +126,9 @@ class Git:
         if self.credentials is None:
             return []
         header = self.credentials.header().removeprefix("Authorization: Basic ")
-        return [self.credentials.password, header]
+        # A token given as the URL's user name (``https://<token>@host``) is the secret then.
+        user = [] if self.credentials.password else [self.credentials.user]
+        return [self.credentials.password, header, *user]
 
     @staticmethod
     def _environment(identity: Identity, credentials: Credentials | None) -> dict[str, str]:
@@ -161,19 +164,30 @@ class Git:
     ) -> subprocess.CompletedProcess[bytes]:
         env = {**self._env, **(extra_env or {})}
         try:
-            result = subprocess.run(
+            process = subprocess.Popen(
                 ["git", *args],
                 cwd=self.cwd,
                 env=env,
-                input=stdin,
-                capture_output=True,
-                check=False,
-                timeout=300,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 pass_fds=self.keep_fds,
                 start_new_session=True,
             )
-        except (OSError, subprocess.TimeoutExpired) as exc:
+        except OSError as exc:
             raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
+        try:
+            stdout, stderr = process.communicate(stdin, timeout=300)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.communicate()
+            raise GitError(f"git {args[0]} could not run: TimeoutExpired") from None
+        except BaseException:
+            # Ctrl-C: let git finish (a push or ref update cut short leaves git's locks).
+            with contextlib.suppress(BaseException):
+                process.communicate(timeout=300)
+            raise
+        result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
         if check and result.returncode != 0:
             raise GitError(self.describe_failure(args, result))
         return result
