@@ -14,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
+from nexus_gitops import commands
+from nexus_gitops.commit.remote import PushRejected
+from nexus_gitops.commit.store import CommitResult
+from nexus_gitops.config import load_config
+from nexus_gitops.discover.snapshot import SnapshotSource
+from nexus_gitops.errors import GitError
+from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_SNAPSHOT, OPTIONS, git
 from tests.git_harness import (
     DROPPED_FILE,
     ArgvSampler,
@@ -358,3 +364,52 @@ def test_credentials_are_taken_out_of_the_url(
     assert found == bare
     assert (credentials.user if credentials else None) == user
     assert (credentials.password if credentials else None) == password
+
+
+class _LosingPublisher:
+    """Loses ``losses`` races, then lands: the retry loop's contract without a remote."""
+
+    target = "origin/main"
+
+    def __init__(self, losses: int) -> None:
+        self.losses = losses
+        self.refreshes = 0
+        self.published = 0
+
+    def listing(self) -> dict[str, str]:
+        return {}
+
+    def read(self, paths: object = None) -> dict[str, bytes]:
+        return {}
+
+    def publish(self, plan: object, message: str) -> CommitResult:
+        self.published += 1
+        if self.published <= self.losses:
+            raise PushRejected("push to origin main was rejected: the branch moved on")
+        return CommitResult("0" * 40, "main", "origin/main")
+
+    def refresh(self) -> None:
+        self.refreshes += 1
+
+
+@pytest.mark.parametrize(("losses", "lands"), [(0, True), (3, True), (10, True), (11, False)])
+def test_the_retry_loop_refreshes_backs_off_and_gives_up_naming_the_tries(
+    losses: int, lands: bool
+) -> None:
+    cfg = load_config(EXAMPLE_CONFIG)
+    discovery = commands.discover(cfg, SnapshotSource.load(EXAMPLE_SNAPSHOT))
+    publisher = _LosingPublisher(losses)
+    pauses: list[float] = []
+    if lands:
+        outcome = commands.publish_with_retries(
+            publisher, discovery, cfg, OPTIONS, sleep=pauses.append
+        )
+        assert outcome.commit is not None
+    else:
+        with pytest.raises(GitError, match=r"^gave up after 11 tries: origin/main kept moving"):
+            commands.publish_with_retries(publisher, discovery, cfg, OPTIONS, sleep=pauses.append)
+    assert publisher.refreshes == len(pauses) == min(losses, 10)
+    assert all(
+        0 <= p <= min(commands.BACKOFF_CAP, commands.BACKOFF_BASE * 2 ** (n + 1))
+        for n, p in enumerate(pauses)
+    )
