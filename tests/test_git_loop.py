@@ -15,8 +15,7 @@ from pathlib import Path
 import pytest
 
 from nexus_gitops import commands
-from nexus_gitops.commit.remote import PushRejected
-from nexus_gitops.commit.store import CommitResult
+from nexus_gitops.commit.store import CommitResult, PushRejected
 from nexus_gitops.config import load_config
 from nexus_gitops.discover.snapshot import SnapshotSource
 from nexus_gitops.errors import GitError

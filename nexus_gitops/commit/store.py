@@ -35,7 +35,8 @@ from nexus_gitops.commit.fastimport import build_commit
 from nexus_gitops.commit.git import Git, Identity, redact, split_credentials, token_credentials
 from nexus_gitops.commit.journal import Journal, Move
 from nexus_gitops.commit.lock import exclusive
-from nexus_gitops.commit.remote import PushRejected, auth_failure, fetch, push
+from nexus_gitops.commit.remote import PushRejected as PushRejected  # raised by commit()
+from nexus_gitops.commit.remote import auth_failure, fetch, push
 from nexus_gitops.commit.worktree import Checkout, index_lock_error, prepare
 from nexus_gitops.errors import GitError, OwnershipError
 from nexus_gitops.plan.digest import blob_id
@@ -45,8 +46,6 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 ZERO_OID = "0" * 40
 _URL = re.compile(r"^([a-z][a-z0-9+.-]*://|[^/\s:]+@[^/\s:]+:)", re.IGNORECASE)
 
-
-__all__ = ["PushRejected"]  # raised by GitStore.commit; defined with the push
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 
