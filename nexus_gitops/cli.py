@@ -25,7 +25,6 @@ from nexus_gitops.config import Config, Policy, load_config
 from nexus_gitops.config import owner_id as owner_id_grammar
 from nexus_gitops.discover import Source, open_source
 from nexus_gitops.errors import NexusError
-from nexus_gitops.model import Skip
 from nexus_gitops.plan.guards import ALLOW_HINT
 from nexus_gitops.plan.summary import headline
 from nexus_gitops.render.state import route_fields
@@ -190,10 +189,12 @@ def _options(
     )
 
 
-def _report(skipped: tuple[Skip, ...]) -> None:
-    for skip in skipped:
+def _report(planned: commands.Planned) -> None:
+    for skip in planned.skipped:
         if skip.problem:
             click.echo(f"warning: skipped {skip.ref}: {skip.reason}", err=True)
+    for warning in planned.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -227,7 +228,7 @@ def discover(
     found = commands.discover(config, src)
     planned = commands.plan(found, config, {}, _options(config, "nexus", None, None, False, False))
     desired = planned.desired
-    _report(desired.skipped)
+    _report(planned)
     if output == "table":
         if found.address:
             click.echo(f"ingress address: {found.address.ip} ({found.address.origin})")
@@ -296,7 +297,7 @@ def render(
     config, src = _load(source, config_path, kubeconfig, context, request_timeout)
     options = _options(config, "nexus", owner_id, policy, allow_deletions, allow_takeover)
     outcome = commands.render(config, src, out, options)
-    _report(outcome.planned.skipped)
+    _report(outcome.planned)
     click.echo(
         f"{out}: {len(outcome.planned.files.changes)} file(s) changed "
         f"({len(outcome.planned.desired.routes)} routes)"
@@ -377,7 +378,7 @@ def plan(
         dry_run=True,
     )
     planned = outcome.planned
-    _report(planned.skipped)
+    _report(planned)
     _print_plan(planned, output)
     if planned.blocked:
         raise NexusError(
@@ -461,7 +462,7 @@ def sync(
         dry_run=dry_run,
     )
     planned = outcome.planned
-    _report(planned.skipped)
+    _report(planned)
     if dry_run:
         _print_plan(planned, output)
         return

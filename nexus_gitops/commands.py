@@ -10,6 +10,7 @@ commits::
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import random
 import re
@@ -93,6 +94,8 @@ class Planned:
     """``--allow-deletions`` was given, so the refusals are reported but do not block."""
     unchanged: bool = False
     """The committed state was written from these very inputs: nothing was planned again."""
+    warnings: tuple[str, ...] = ()
+    """Things the operator should fix that do not stop the run; the CLI prints them."""
 
     @property
     def blocked(self) -> bool:
@@ -172,6 +175,7 @@ def plan(
         (options.owner, options.policy, options.allow_deletions, options.allow_takeover),
     )
     listing = files.listing()
+    planned: Planned | None = None
     if STATE_FILE in listing:
         state = read_state(files.read([STATE_FILE]))
         if (
@@ -179,8 +183,21 @@ def plan(
             and state.owner == options.owner
             and state.files == files_digest(listing)
         ):
-            return _unchanged(discovery, config, state, options)
-    return _plan(discovery, config, files.read(), options, inputs)
+            planned = _unchanged(discovery, config, state, options)
+    if planned is None:
+        planned = _plan(discovery, config, files.read(), options, inputs)
+    return dataclasses.replace(planned, warnings=config_warnings(discovery, config))
+
+
+def config_warnings(discovery: Discovery, config: Config) -> tuple[str, ...]:
+    """Warnings about the config itself, the same for every command that plans."""
+    if config.dns.enabled and config.dns.loadbalancer_ip is None and discovery.address:
+        return (
+            "dns.loadbalancer_ip is not set: the zones name the ingress address "
+            f"{discovery.address.ip} as their name server, so clients will be sent to the "
+            "ingress for DNS (set it to the DNS servers' LoadBalancer IP)",
+        )
+    return ()
 
 
 def _unchanged(

@@ -23,13 +23,18 @@ from nexus_gitops.errors import ConfigError
 from nexus_gitops.model import BackendProtocol
 from nexus_gitops.validate.names import (
     InvalidValue,
+    annotation_value,
     cidr,
     dns_label,
     hostname,
+    image_reference,
     ip_address,
+    label_key,
+    label_value,
     object_name,
     path_prefix,
     port_number,
+    quantity,
     shown,
     size_bytes,
 )
@@ -139,6 +144,49 @@ class RoutingConfig:
     service_types: Mapping[str, TuningLayer] = field(default_factory=dict)
 
 
+class DnsServer(enum.StrEnum):
+    COREDNS = "coredns"
+    DNSMASQ = "dnsmasq"
+
+
+class ServiceType(enum.StrEnum):
+    LOAD_BALANCER = "LoadBalancer"
+    NODE_PORT = "NodePort"
+
+
+class TrafficPolicy(enum.StrEnum):
+    CLUSTER = "Cluster"
+    LOCAL = "Local"
+
+
+class AddressField(enum.StrEnum):
+    """Where the DNS Service asks for ``dns.loadbalancer_ip``. MetalLB refuses a Service that
+    has both ``spec.loadBalancerIP`` and its ``loadBalancerIPs`` annotation
+    (controller/service.go, getDesiredLbIPs), so exactly one is written."""
+
+    SPEC = "spec"
+    METALLB = "metallb-annotation"
+
+
+@dataclass(frozen=True)
+class DnsImages:
+    """Pinned images of the DNS servers. dnsmasq: dockurr/dnsmasq, an Alpine build that
+    follows dnsmasq releases (4km3/dnsmasq, the usual choice, stopped at 2.90)."""
+
+    coredns: str = "registry.k8s.io/coredns/coredns:v1.12.1"
+    dnsmasq: str = "docker.io/dockurr/dnsmasq:2.91"
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Container resources; ``None`` leaves one out. Defaults are CoreDNS's own manifest's."""
+
+    requests_cpu: str | None = "100m"
+    requests_memory: str | None = "70Mi"
+    limits_cpu: str | None = None
+    limits_memory: str | None = "170Mi"
+
+
 @dataclass(frozen=True)
 class DnsConfig:
     enabled: bool = True
@@ -147,6 +195,28 @@ class DnsConfig:
     namespace: str = "openstack-proxy"
     loadbalancer_ip: str | None = None
     coredns_dir: str = "/etc/coredns"
+    server: DnsServer = DnsServer.COREDNS
+    service_type: ServiceType = ServiceType.LOAD_BALANCER
+    loadbalancer_ip_field: AddressField = AddressField.SPEC
+    external_traffic_policy: TrafficPolicy = TrafficPolicy.CLUSTER
+    client_ranges: tuple[str, ...] = ()
+    images: DnsImages = field(default_factory=DnsImages)
+    resources: Resources = field(default_factory=Resources)
+
+
+@dataclass(frozen=True)
+class PodConfig:
+    """Nexus's ``pod.replicas.dns``: how many DNS server pods run."""
+
+    dns_replicas: int = 2
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    """Labels and annotations for every generated object (Argo CD sync options, team labels)."""
+
+    labels: Mapping[str, str] = field(default_factory=dict)
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -178,6 +248,8 @@ class Config:
     git: GitConfig = field(default_factory=GitConfig)
     safety: SafetyConfig = field(default_factory=SafetyConfig)
     services: Mapping[str, ServiceOverride] = field(default_factory=dict)
+    pod: PodConfig = field(default_factory=PodConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
 
     def path_host(self, namespace: str | None = None) -> str:
         """The shared host name of a namespace's path routes (kolla-helm's ingress URI host).
@@ -455,6 +527,12 @@ def parse_config(raw: Any) -> Config:
     route.done()
 
     dns_section = top.section("dns")
+    images_section = dns_section.section("images")
+    images = DnsImages(
+        coredns=images_section.take("coredns", DnsImages.coredns, image_reference),
+        dnsmasq=images_section.take("dnsmasq", DnsImages.dnsmasq, image_reference),
+    )
+    images_section.done()
     dns = DnsConfig(
         enabled=dns_section.take("enabled", True, _bool),
         ttl=dns_section.take("ttl", 300, _positive),
@@ -464,8 +542,34 @@ def parse_config(raw: Any) -> Config:
         ),
         loadbalancer_ip=dns_section.take("loadbalancer_ip", None, ip_address),
         coredns_dir=dns_section.take("coredns_dir", "/etc/coredns", _absolute_dir),
+        server=dns_section.take("server", DnsServer.COREDNS, _choice(DnsServer)),
+        service_type=dns_section.take(
+            "service_type", ServiceType.LOAD_BALANCER, _choice(ServiceType)
+        ),
+        loadbalancer_ip_field=dns_section.take(
+            "loadbalancer_ip_field", AddressField.SPEC, _choice(AddressField)
+        ),
+        external_traffic_policy=dns_section.take(
+            "external_traffic_policy", TrafficPolicy.CLUSTER, _choice(TrafficPolicy)
+        ),
+        client_ranges=dns_section.take("client_ranges", (), _list_of(cidr)),
+        images=images,
+        resources=_resources(dns_section.section("resources")),
     )
     dns_section.done()
+
+    pod_section = top.section("pod")
+    replicas_section = pod_section.section("replicas")
+    pod = PodConfig(dns_replicas=replicas_section.take("dns", 2, _replicas))
+    replicas_section.done()
+    pod_section.done()
+
+    output_section = top.section("output")
+    output = OutputConfig(
+        labels=output_section.take("labels", {}, _metadata(label_value)),
+        annotations=output_section.take("annotations", {}, _metadata(annotation_value)),
+    )
+    output_section.done()
 
     git_section = top.section("git")
     git = GitConfig(
@@ -496,7 +600,71 @@ def parse_config(raw: Any) -> Config:
     services_section.used.update(services_section.raw)
     services_section.done()
     top.done()
-    return Config(discovery, ProxyConfig(ssl), routing, dns, git, safety, services)
+    return Config(discovery, ProxyConfig(ssl), routing, dns, git, safety, services, pod, output)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _choice(kind: type[E]) -> Callable[[Any], E]:
+    def checked(value: Any) -> E:
+        try:
+            return kind(value)
+        except ValueError:
+            choices = " or ".join(member.value for member in kind)
+            raise InvalidValue(f"must be {choices}, not {shown(value)}") from None
+
+    return checked
+
+
+def _replicas(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
+        raise InvalidValue(f"must be a whole number from 1 to 100, not {shown(value)}")
+    return value
+
+
+def _resources(section: _Section) -> Resources:
+    """``requests``/``limits`` with ``cpu``/``memory`` each; ``null`` leaves a default out."""
+    values: dict[str, str | None] = {}
+    for kind in ("requests", "limits"):
+        inner = section.section(kind)
+        for name in ("cpu", "memory"):
+            key = f"{kind}_{name}"
+            if name in inner.raw and inner.raw[name] is None:
+                inner.used.add(name)
+                values[key] = None
+            else:
+                values[key] = inner.take(name, getattr(Resources, key), quantity)
+        inner.done()
+    section.done()
+    return Resources(**values)
+
+
+RESERVED_PREFIXES = ("nginx.ingress.kubernetes.io/", "cert-manager.io/", "app.kubernetes.io/")
+"""Keys ``output.labels``/``output.annotations`` may not set: the ingress-nginx and
+cert-manager vocabularies are the renderers' alone (a snippet annotation would reopen
+CVE-2021-25742), and ``app.kubernetes.io/`` labels select the DNS pods."""
+
+
+def _metadata(check_value: Callable[[Any], str]) -> Callable[[Any], dict[str, str]]:
+    def checked(value: Any) -> dict[str, str]:
+        if not isinstance(value, Mapping):
+            raise InvalidValue(f"must be a mapping of keys to strings, not {shown(value)}")
+        result: dict[str, str] = {}
+        for key, item in value.items():
+            try:
+                name = label_key(key, "key")
+            except InvalidValue as exc:
+                raise _At(key, exc) from None
+            if name.startswith(RESERVED_PREFIXES):
+                raise _At(key, InvalidValue("is reserved for nexus-gitops' own renderers"))
+            try:
+                result[name] = check_value(item)
+            except InvalidValue as exc:
+                raise _At(key, exc) from None
+        return dict(sorted(result.items()))
+
+    return checked
 
 
 def _dialect(value: Any) -> str:

@@ -75,7 +75,9 @@ def _hostile_snapshot(path: Path) -> Path:
 def test_hostile_annotations_are_skipped_and_never_written(tmp_path: Path) -> None:
     snap = _hostile_snapshot(tmp_path / "snap.json")
     config = tmp_path / "config.yaml"
-    config.write_text("discovery:\n  public_service_name: public-openstack\n")
+    config.write_text(
+        "discovery:\n  public_service_name: public-openstack\ndns:\n  loadbalancer_ip: 192.0.2.53\n"
+    )
     out = tmp_path / "out"
     result = run_cli("render", "--source", str(snap), "--config", str(config), "--out", str(out))
     assert result.returncode == 0, result.stderr

@@ -18,7 +18,10 @@ import pytest
 from tests.conftest import load_balancer, manifest, run_cli, snapshot_text
 
 LB_IP = "192.0.2.10"
-BASE_CONFIG: dict[str, Any] = {"discovery": {"public_service_name": "public-openstack"}}
+BASE_CONFIG: dict[str, Any] = {
+    "discovery": {"public_service_name": "public-openstack"},
+    "dns": {"loadbalancer_ip": "192.0.2.53"},
+}
 SNAPSHOT = "<snapshot>"
 CONFIG = "<config>"
 

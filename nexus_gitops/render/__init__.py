@@ -9,6 +9,7 @@ The tree is what goes under ``--path`` in the GitOps repository::
     coredns/Corefile
     coredns/db.<zone>
     dnsmasq/openstack.conf
+    dns-server/<kind>.yaml             # the DNS servers: Namespace, Deployment, PDB, ...
 
 Routes are rendered by an output :class:`Dialect` (today ingress-nginx; Gateway API next); DNS,
 state and kustomization files are the same for every dialect.
@@ -25,14 +26,20 @@ from nexus_gitops.plan.changes import zone_records
 from nexus_gitops.plan.digest import blob_id, files_digest
 from nexus_gitops.plan.files import marker as owner_marker
 from nexus_gitops.render.dns import corefile, dnsmasq_conf, zone_file
+from nexus_gitops.render.dns_servers import (
+    COREDNS_CONFIGMAP,
+    DNSMASQ_CONFIGMAP,
+    DNSMASQ_FILE,
+    dns_server_files,
+)
 from nexus_gitops.render.ingress_nginx import IngressNginx
 from nexus_gitops.render.state import state_file
 from nexus_gitops.render.tls import MANAGED_BY
 from nexus_gitops.render.yaml import dump
 
 COREFILE = "coredns/Corefile"
-DNSMASQ_CONF = "dnsmasq/openstack.conf"
-RESOURCE_FOLDERS = ("ingress/", "certificate/")
+DNSMASQ_CONF = f"dnsmasq/{DNSMASQ_FILE}"
+RESOURCE_FOLDERS = ("ingress/", "certificate/", "dns-server/")
 
 
 class Dialect(Protocol):
@@ -75,6 +82,7 @@ def render_tree(
             desired.zones, config.dns.coredns_dir, config.dns.upstream, marker
         )
         tree[DNSMASQ_CONF] = dnsmasq_conf(desired.zones, config.dns.upstream, marker)
+        tree.update(dns_server_files(config, marker))
     tree["kustomization.yaml"] = dump(kustomization(tree, config), marker)
     files = files_digest({path: blob_id(content) for path, content in tree.items()})
     tree[STATE_FILE] = state_file(
@@ -95,7 +103,10 @@ def kustomization(tree: Mapping[str, bytes], config: Config) -> dict[str, Any]:
 
     The CoreDNS ConfigMap keeps a stable name: CoreDNS reloads zone files and the Corefile in
     place. The dnsmasq ConfigMap gets kustomize's content-hash suffix, so a Deployment that
-    mounts it (in an overlay) is rolled when it changes: dnsmasq does not re-read its config.
+    mounts it (the generated one, in this same build) is rolled when it changes: dnsmasq does
+    not re-read its config. ``output.labels`` and ``output.annotations`` go on every object
+    through kustomize, ConfigMaps included; labels stay out of selectors and pod templates, so
+    adding one never rolls pods or orphans a ReplicaSet.
     """
     document: dict[str, Any] = {
         "apiVersion": "kustomize.config.k8s.io/v1beta1",
@@ -106,16 +117,26 @@ def kustomization(tree: Mapping[str, bytes], config: Config) -> dict[str, Any]:
         coredns_files = [COREFILE, *sorted(p for p in tree if p.startswith("coredns/db."))]
         document["configMapGenerator"] = [
             {
-                "name": "nexus-coredns",
+                "name": COREDNS_CONFIGMAP,
                 "namespace": config.dns.namespace,
                 "files": coredns_files,
                 "options": {"disableNameSuffixHash": True, "labels": dict(MANAGED_BY)},
             },
             {
-                "name": "nexus-dnsmasq",
+                "name": DNSMASQ_CONFIGMAP,
                 "namespace": config.dns.namespace,
                 "files": [DNSMASQ_CONF],
                 "options": {"labels": dict(MANAGED_BY)},
             },
         ]
+    if config.output.labels:
+        document["labels"] = [
+            {
+                "pairs": dict(config.output.labels),
+                "includeSelectors": False,
+                "includeTemplates": False,
+            }
+        ]
+    if config.output.annotations:
+        document["commonAnnotations"] = dict(config.output.annotations)
     return document

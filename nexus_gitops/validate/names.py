@@ -182,3 +182,92 @@ def cidr(value: object) -> str:
         return str(ipaddress.ip_network(value, strict=True))
     except ValueError:
         raise InvalidValue(f"{shown(value)} is not a CIDR such as 10.0.0.0/8") from None
+
+
+_QUALIFIED_NAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?")
+_LABEL_VALUE = re.compile(r"([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?")
+_ANNOTATION_VALUE = re.compile(r"[ -~]{0,4096}")
+
+
+def label_key(value: object, what: str = "label key") -> str:
+    """A Kubernetes label or annotation key: an optional DNS-subdomain prefix and ``/``, then a
+    name of 63 characters at most (letters, digits, ``-``, ``_``, ``.``; alphanumeric at both
+    ends), as the API server checks it."""
+    if not isinstance(value, str) or not value.isascii():
+        raise InvalidValue(f"{what} {shown(value)} is not a Kubernetes label key")
+    prefix, slash, name = value.rpartition("/")
+    if slash:
+        try:
+            object_name(prefix, "prefix")
+        except InvalidValue:
+            raise InvalidValue(
+                f"{what} {shown(value)}: the prefix before '/' must be a lowercase DNS name"
+            ) from None
+        if prefix != prefix.lower():
+            raise InvalidValue(f"{what} {shown(value)}: the prefix must be lowercase")
+    if not _QUALIFIED_NAME.fullmatch(name):
+        raise InvalidValue(
+            f"{what} {shown(value)} is not a Kubernetes label key (letters, digits, '-', '_' "
+            "and '.', at most 63 characters, alphanumeric at both ends, after an optional "
+            "'prefix/')"
+        )
+    return value
+
+
+def label_value(value: object, what: str = "label value") -> str:
+    """A Kubernetes label value: empty, or 63 characters at most of letters, digits, ``-``,
+    ``_`` and ``.``, alphanumeric at both ends."""
+    if not isinstance(value, str) or not _LABEL_VALUE.fullmatch(value):
+        raise InvalidValue(
+            f"{what} {shown(value)} is not a Kubernetes label value (letters, digits, '-', '_' "
+            "and '.', at most 63 characters, alphanumeric at both ends)"
+        )
+    return value
+
+
+def annotation_value(value: object, what: str = "annotation value") -> str:
+    """An annotation value: printable ASCII, 4096 characters at most. Argo CD's sync waves
+    (``"-1"``) and sync options (``Prune=false``) are not label values, so annotations get
+    this wider grammar; it still holds nothing that ends a line or needs escaping in YAML."""
+    if not isinstance(value, str) or not _ANNOTATION_VALUE.fullmatch(value):
+        raise InvalidValue(
+            f"{what} {shown(value)} must be printable ASCII, at most 4096 characters"
+        )
+    return value
+
+
+_IMAGE_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE = re.compile(
+    rf"(?:(?P<domain>[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*"
+    rf"[A-Za-z0-9])?)*(?::[0-9]{{1,5}})?)/)?{_IMAGE_COMPONENT}(?:/{_IMAGE_COMPONENT})*"
+    r"(?::(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}))?(?:@(?P<digest>sha256:[0-9a-f]{64}))?"
+)
+
+
+def image_reference(value: object, what: str = "image") -> str:
+    """A container image reference with a pinned tag or digest (the distribution reference
+    grammar). ``latest`` and a missing tag are refused: the DNS servers must not change
+    version because a registry moved a tag."""
+    if not isinstance(value, str) or len(value) > 255:
+        raise InvalidValue(f"{what} {shown(value)} is not an image reference")
+    match = _IMAGE.fullmatch(value)
+    if match is None:
+        raise InvalidValue(
+            f"{what} {shown(value)} is not an image reference such as "
+            "registry.k8s.io/coredns/coredns:v1.12.1"
+        )
+    if match["digest"] is None and match["tag"] in (None, "latest"):
+        raise InvalidValue(f"{what} {shown(value)} must be pinned by a tag (not latest) or digest")
+    return value
+
+
+_QUANTITY = re.compile(r"(?:[0-9]{1,9}(?:\.[0-9]{1,3})?)(?:m|k|M|G|T|Ki|Mi|Gi|Ti)?")
+
+
+def quantity(value: object, what: str = "quantity") -> str:
+    """A Kubernetes resource quantity as people write them (``100m``, ``0.5``, ``70Mi``,
+    ``1G``); exponents and signs are refused. A bare number is accepted as a YAML integer."""
+    text = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if not isinstance(text, str) or not _QUANTITY.fullmatch(text):
+        raise InvalidValue(f"{what} {shown(value)} is not a quantity such as 100m, 0.5 or 70Mi")
+    return text
