@@ -46,7 +46,6 @@ KUSTOMIZATIONS = [
     "examples/argocd/application",
     "examples/argocd/applicationset",
     "examples/flux",
-    "examples/dns-servers",
 ]
 COMPONENTS = ["overlays/argocd", "overlays/metallb"]
 CRD_GROUPS = {"argoproj.io", "source.toolkit.fluxcd.io", "kustomize.toolkit.fluxcd.io"}
@@ -218,8 +217,8 @@ def test_crd_validation_refuses_unknown_fields_and_wrong_types() -> None:
     assert any("sourceRef" in e for e in crd_errors(missing))
 
 
-def test_core_validation_is_strict() -> None:
-    service = one(kustomize(EXAMPLES / "dns-servers"), "Service")
+def test_core_validation_is_strict(rendered_example: Path) -> None:
+    service = one(kustomize(rendered_example), "Service", "nexus-dns")
     validate(service)
     service["spec"]["loadBalancerIp"] = "10.0.0.1"
     with pytest.raises(kubernetes_validate.ValidationError):
@@ -281,11 +280,16 @@ def gitops_repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
         str(prod / "nexus"),
     )
     assert result.returncode == 0, result.stderr
-    shutil.copytree(EXAMPLES / "dns-servers", prod / "dns-servers")
     (prod / "kustomization.yaml").write_text(
         readme_yaml_block("# clusters/prod/kustomization.yaml")
     )
     return repo
+
+
+@pytest.fixture(scope="module")
+def rendered_example(gitops_repo: Path) -> Path:
+    """The folder nexus-gitops wrote for the bundled example (Ingresses and DNS servers)."""
+    return gitops_repo / "clusters" / "prod" / "nexus"
 
 
 @pytest.fixture(scope="module")
@@ -295,7 +299,15 @@ def prod(gitops_repo: Path) -> list[dict[str, Any]]:
 
 def test_gitops_repo_builds_and_validates(prod: list[dict[str, Any]]) -> None:
     kinds = {doc["kind"] for doc in prod}
-    assert kinds == {"Namespace", "ConfigMap", "Deployment", "Service", "Ingress"}
+    assert kinds == {
+        "Namespace",
+        "ConfigMap",
+        "Deployment",
+        "Service",
+        "Ingress",
+        "PodDisruptionBudget",
+        "NetworkPolicy",
+    }
     for doc in prod:
         validate(doc)
     # The hashed dnsmasq ConfigMap and the stable CoreDNS one; the Deployment mounts CoreDNS's.
@@ -306,7 +318,15 @@ def test_gitops_repo_builds_and_validates(prod: list[dict[str, Any]]) -> None:
     assert volumes[0]["configMap"]["name"] == "nexus-coredns"
 
 
-WAVES = {"Namespace": "-2", "ConfigMap": "-1", "Deployment": "0", "Service": "0", "Ingress": "1"}
+WAVES = {
+    "Namespace": "-2",
+    "ConfigMap": "-1",
+    "Deployment": "0",
+    "Service": "0",
+    "PodDisruptionBudget": "0",
+    "NetworkPolicy": "0",
+    "Ingress": "1",
+}
 
 
 def test_argocd_component_orders_dns_before_ingresses(prod: list[dict[str, Any]]) -> None:
@@ -343,7 +363,7 @@ def test_argocd_application_components_resolve(gitops_repo: Path, tmp_path: Path
     kustomization["components"] = source["kustomize"]["components"]
     (folder / "kustomization.yaml").write_text(yaml.safe_dump(kustomization))
     docs = kustomize(folder)
-    assert {doc["kind"] for doc in docs} == {"ConfigMap", "Ingress"}
+    assert {doc["kind"] for doc in docs} == set(WAVES)
     for doc in docs:
         assert annotations_of(doc)["argocd.argoproj.io/sync-wave"] == WAVES[doc["kind"]]
 
@@ -738,3 +758,81 @@ def test_image_context_installs_and_runs(tmp_path: Path) -> None:
     for path in golden.rglob("*"):
         if path.is_file():
             assert (tmp_path / "out" / path.relative_to(golden)).read_bytes() == path.read_bytes()
+
+
+# --- the DNS servers in the generated folder -----------------------------------------------
+
+
+def test_generated_folder_serves_dns_with_two_replicas(rendered_example: Path) -> None:
+    """Issue 7's bar: one `kubectl apply -k` of the folder gives a Namespace, the Ingresses, a
+    two-replica DNS Deployment with its PDB and NetworkPolicy, and a LoadBalancer Service on
+    53/UDP and 53/TCP with the configured address (the NS glue)."""
+    docs = kustomize(rendered_example)
+    for doc in docs:
+        validate(doc)
+    glue = yaml.safe_load(EXAMPLE_CONFIG.read_text())["dns"]["loadbalancer_ip"]
+    assert one(docs, "Namespace", "openstack-proxy")
+    assert len(by_kind(docs, "Ingress")) == 13
+    deployment = one(docs, "Deployment", "nexus-dns")
+    assert deployment["spec"]["replicas"] == 2
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["dnsPolicy"] == "Default"
+    for container in pod["containers"]:
+        context = container["securityContext"]
+        assert context["readOnlyRootFilesystem"] is True
+        assert context["capabilities"] == {"drop": ["ALL"], "add": ["NET_BIND_SERVICE"]}
+        assert container["readinessProbe"] and container["livenessProbe"]
+    pdb = one(docs, "PodDisruptionBudget", "nexus-dns")
+    policy = one(docs, "NetworkPolicy", "nexus-dns")
+    selector = deployment["spec"]["selector"]["matchLabels"]
+    assert pdb["spec"]["selector"]["matchLabels"] == selector
+    assert policy["spec"]["podSelector"]["matchLabels"] == selector
+    service = one(docs, "Service", "nexus-dns")
+    assert service["spec"]["type"] == "LoadBalancer"
+    assert service["spec"]["loadBalancerIP"] == glue
+    assert {(p["port"], p["protocol"]) for p in service["spec"]["ports"]} == {
+        (53, "UDP"),
+        (53, "TCP"),
+    }
+
+
+def test_a_zone_change_rolls_dnsmasq_through_a_new_configmap_name(tmp_path: Path) -> None:
+    """dnsmasq does not re-read its config: its ConfigMap name carries the content hash, and the
+    Deployment in the same build references the new name; the zone's serial moves too."""
+    config = yaml.safe_load(EXAMPLE_CONFIG.read_text())
+    config["dns"]["server"] = "dnsmasq"
+    out = tmp_path / "nexus"
+
+    def build(address: str) -> tuple[str, str]:
+        config["discovery"]["fallback_target"] = address
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(config))
+        services = yaml.safe_load(EXAMPLE_SNAPSHOT.read_text())
+        for item in services["items"]:  # drop the LoadBalancer status: the fallback is used
+            item.get("status", {}).pop("loadBalancer", None)
+        snapshot = tmp_path / "services.yaml"
+        snapshot.write_text(yaml.safe_dump(services))
+        result = run_cli(
+            "render", "--source", str(snapshot), "--config", str(path), "--out", str(out)
+        )
+        assert result.returncode == 0, result.stderr
+        docs = kustomize(out)
+        names = [
+            d["metadata"]["name"]
+            for d in by_kind(docs, "ConfigMap")
+            if d["metadata"]["name"].startswith("nexus-dnsmasq")
+        ]
+        assert len(names) == 1
+        volumes = one(docs, "Deployment", "nexus-dns")["spec"]["template"]["spec"]["volumes"]
+        assert names[0] in {v.get("configMap", {}).get("name") for v in volumes}
+        zone = (out / "coredns" / "db.openstack.svc.cluster.local").read_text()
+        serial = re.search(r"\b(\d{10})\b", zone)
+        assert serial
+        return names[0], serial.group(1)
+
+    first_name, first_serial = build("10.0.30.110")
+    again_name, again_serial = build("10.0.30.110")
+    assert (again_name, again_serial) == (first_name, first_serial)
+    moved_name, moved_serial = build("10.0.30.111")
+    assert moved_name != first_name
+    assert int(moved_serial) > int(first_serial)
