@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import math
 import os
 import re
@@ -18,7 +19,7 @@ from typing import Any, TypeVar
 
 import click
 
-from nexus_gitops import __version__, commands, report
+from nexus_gitops import __version__, commands, logs, report
 from nexus_gitops.commit.git import TOKEN_ENV
 from nexus_gitops.commit.store import check_subpath
 from nexus_gitops.config import Config, Policy, load_config
@@ -32,6 +33,9 @@ from nexus_gitops.render.yaml import dump_data
 from nexus_gitops.validate.names import InvalidValue, shown
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+LOG = logging.getLogger("nexus_gitops.cli")
+ENV_PREFIX = "NEXUS_GITOPS_"
 
 
 def today() -> dt.date:
@@ -192,15 +196,29 @@ def _options(
 def _report(planned: commands.Planned) -> None:
     for skip in planned.skipped:
         if skip.problem:
-            click.echo(f"warning: skipped {skip.ref}: {skip.reason}", err=True)
+            LOG.warning("skipped %s: %s", skip.ref, skip.reason)
     for warning in planned.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        LOG.warning("%s", warning)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="nexus-gitops")
-def cli() -> None:
-    """Discover OpenStack APIs on Kubernetes; commit their Ingress and DNS config to Git."""
+@click.option("-v", "--verbose", count=True, help="More messages (progress, retries).")
+@click.option("-q", "--quiet", count=True, help="Fewer messages: -q hides results, -qq warnings.")
+@click.option(
+    "--log-format",
+    type=click.Choice([f.value for f in logs.LogFormat]),
+    default="text",
+    show_default=True,
+    help="Messages as plain lines, or one JSON object per line on stderr (for log collectors).",
+)
+def cli(verbose: int, quiet: int, log_format: str) -> None:
+    """Discover OpenStack APIs on Kubernetes; commit their Ingress and DNS config to Git.
+
+    Every option can also be set as an environment variable NEXUS_GITOPS_<OPTION>, e.g.
+    NEXUS_GITOPS_REPO or NEXUS_GITOPS_LOG_FORMAT; a flag given on the command line wins.
+    """
+    logs.configure(logs.LogFormat(log_format), verbose, quiet)
 
 
 @cli.command()
@@ -298,9 +316,11 @@ def render(
     options = _options(config, "nexus", owner_id, policy, allow_deletions, allow_takeover)
     outcome = commands.render(config, src, out, options)
     _report(outcome.planned)
-    click.echo(
-        f"{out}: {len(outcome.planned.files.changes)} file(s) changed "
-        f"({len(outcome.planned.desired.routes)} routes)"
+    LOG.info(
+        "%s: %d file(s) changed (%d routes)",
+        out,
+        len(outcome.planned.files.changes),
+        len(outcome.planned.desired.routes),
     )
 
 
@@ -467,38 +487,63 @@ def sync(
         _print_plan(planned, output)
         return
     for refusal in planned.refusals:
-        click.echo(f"warning: allowed by --allow-deletions: {refusal.reason}", err=True)
+        LOG.warning("allowed by --allow-deletions: %s", refusal.reason)
     routes = len(planned.desired.routes)
     if outcome.commit is None:
-        click.echo(f"up to date: {routes} routes, nothing to commit")
+        LOG.info("up to date: %d routes, nothing to commit", routes)
         return
     where = f", pushed to {outcome.commit.pushed_to}" if outcome.commit.pushed_to else ""
-    click.echo(
-        f"committed {outcome.commit.commit[:12]} on {outcome.commit.branch}{where}: "
-        f"{headline(planned.changes).removeprefix('nexus-gitops: ')}"
+    LOG.info(
+        "committed %s on %s%s: %s",
+        outcome.commit.commit[:12],
+        outcome.commit.branch,
+        where,
+        headline(planned.changes).removeprefix("nexus-gitops: "),
     )
 
 
+def _with_environment_variables(group: click.Group) -> None:
+    """Every long option reads NEXUS_GITOPS_<OPTION> (``--repo`` -> NEXUS_GITOPS_REPO), so a
+    CronJob or CI job sets its flags in ``env:``. One name per option, whatever the command,
+    as the README's table lists them; --help and --version are left alone."""
+    commands_ = [group, *group.commands.values()]
+    for command in commands_:
+        for param in command.params:
+            if not isinstance(param, click.Option) or param.envvar is not None:
+                continue
+            if param.name in ("help", "version"):
+                continue
+            long = next((o for o in param.opts if o.startswith("--")), None)
+            if long is None:
+                continue
+            param.envvar = ENV_PREFIX + long[2:].upper().replace("-", "_")
+            param.show_envvar = True
+
+
+_with_environment_variables(cli)
+
+
 def main() -> None:
+    logs.configure(logs.LogFormat.TEXT)  # until the group's options choose
     try:
         cli.main(standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
+        LOG.error("aborted")
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
     except NexusError as exc:
-        click.echo(f"error: {exc}", err=True)
+        LOG.error("%s", exc)
         sys.exit(1)
     except Exception as exc:
         # A bug, not a user error. Its message may carry data from the cluster or the
         # repository, so only its type is shown unless debugging was asked for.
         if os.environ.get("NEXUS_GITOPS_DEBUG"):
             raise
-        click.echo(
-            f"internal error: {type(exc).__name__} (hint: run again with "
-            "NEXUS_GITOPS_DEBUG=1 for the traceback, and report it)",
-            err=True,
+        LOG.error(
+            "internal error: %s (hint: run again with NEXUS_GITOPS_DEBUG=1 for the traceback, "
+            "and report it)",
+            type(exc).__name__,
         )
         sys.exit(70)

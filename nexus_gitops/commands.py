@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import logging
 import random
 import re
 import time
@@ -54,6 +55,8 @@ from nexus_gitops.validate.output import check_tree
 BACKOFF_BASE = 0.05
 BACKOFF_CAP = 2.0
 """Seconds: the n-th retry waits a random time up to min(cap, base * 2**n)."""
+_LOG = logging.getLogger(__name__)
+
 DEFAULT_IDENTITY = Identity("nexus-gitops", "nexus-gitops@users.noreply.localhost")
 
 
@@ -377,7 +380,15 @@ def publish_with_retries(
         except PushRejected:
             if attempt == tries:
                 break
-        sleep(random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt)))  # noqa: S311
+        pause = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))  # noqa: S311
+        _LOG.info(
+            "%s moved while this run pushed (try %d of %d): fetching, planning again in %.2fs",
+            publisher.target,
+            attempt,
+            tries,
+            pause,
+        )
+        sleep(pause)
         publisher.refresh()
     raise GitError(
         f"gave up after {tries} tries: {publisher.target} kept moving while this run pushed",

@@ -395,16 +395,18 @@ def test_cronjob_runs_sync_safely(cronjob_docs: list[dict[str, Any]]) -> None:
     (container,) = pod["containers"]
     assert re.fullmatch(r"ghcr\.io/[a-z0-9-]+/nexus-gitops:\d+\.\d+\.\d+", container["image"])
     assert container["args"] == [
+        "--log-format",
+        "json",
         "sync",
         "--source",
         "kubernetes",
         "--config",
         "/etc/nexus-gitops/config.yaml",
-        "--repo",
-        "$(NEXUS_GITOPS_REPO)",
         "--path",
         "clusters/prod/nexus",
     ]
+    # --repo is not in the args: the CLI reads it from the environment the Secret fills.
+    assert "NEXUS_GITOPS_REPO" in {e["name"] for e in container["env"]}
     context = container["securityContext"]
     assert context["readOnlyRootFilesystem"] is True
     assert context["allowPrivilegeEscalation"] is False
