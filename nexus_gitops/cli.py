@@ -541,9 +541,8 @@ def main() -> None:
         # repository, so only its type is shown unless debugging was asked for.
         if os.environ.get("NEXUS_GITOPS_DEBUG"):
             raise
-        LOG.error(
-            "internal error: %s (hint: run again with NEXUS_GITOPS_DEBUG=1 for the traceback, "
-            "and report it)",
+        LOG.critical(
+            "%s (hint: run again with NEXUS_GITOPS_DEBUG=1 for the traceback, and report it)",
             type(exc).__name__,
         )
         sys.exit(70)

@@ -381,7 +381,7 @@ def publish_with_retries(
             if attempt == tries:
                 break
         pause = random.uniform(0, min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt))  # noqa: S311
-        _LOG.info(
+        _LOG.debug(
             "%s moved while this run pushed (try %d of %d): fetching, planning again in %.2fs",
             publisher.target,
             attempt,

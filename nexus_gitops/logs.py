@@ -25,13 +25,21 @@ class LogFormat(enum.StrEnum):
     JSON = "json"
 
 
+_PREFIXES = {
+    logging.DEBUG: "debug: ",
+    logging.WARNING: "warning: ",
+    logging.ERROR: "error: ",
+    logging.CRITICAL: "internal error: ",  # a bug, not a user error
+}
+
+
 class _Text(logging.Handler):
     """``warning: ...`` and ``error: ...`` on stderr; results (INFO) on stdout, as before."""
 
     def emit(self, record: logging.LogRecord) -> None:
         message = record.getMessage()
         stream: TextIO = sys.stdout if record.levelno == logging.INFO else sys.stderr
-        prefix = "" if record.levelno == logging.INFO else record.levelname.lower() + ": "
+        prefix = _PREFIXES.get(record.levelno, "")
         stream.write(prefix + message + "\n")
         stream.flush()
 

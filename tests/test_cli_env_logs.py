@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import pytest
 
-from nexus_gitops import cli
+from nexus_gitops import cli, logs
 from tests.conftest import EXAMPLE_CONFIG, EXAMPLE_SNAPSHOT, run_cli
 
 
@@ -110,3 +110,11 @@ def test_plan_output_is_data_and_survives_quiet(checkout: Path) -> None:
     result = run_cli("-qq", "plan", *args, "--repo", str(checkout), "-o", "json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)
+
+
+def test_verbose_shows_debug_lines_on_stderr() -> None:
+    quiet_default = run_cli("discover", "--source", str(EXAMPLE_SNAPSHOT), "--config", "/nope")
+    assert quiet_default.returncode == 1
+    assert quiet_default.stderr.startswith("error: config: cannot read /nope")
+    assert logs.level_for(1, 0) == 10 and logs.level_for(0, 0) == 20
+    assert logs.level_for(0, 1) == 30 and logs.level_for(0, 5) == 40
