@@ -13,6 +13,8 @@ Cases: 1k Services in 100 namespaces (half of them APIs), 1k distinct APIs in on
 (``both`` routing style: host and path Ingresses), and with ``--full`` the same at 10k.
 
 ``--phases N ...`` prints the older in-process breakdown (plan, render, sync1, sync2).
+``--yaml`` times reading a 10k-Service snapshot as JSON, as YAML with the tool's libyaml loader,
+and with PyYAML's pure-Python ``SafeLoader`` (what the reader costs without libyaml).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+import yaml
 
 from nexus_gitops import commands
 from nexus_gitops.commit.git import Identity
@@ -281,9 +285,25 @@ def phases(sizes: list[int]) -> None:
         )
 
 
+def yaml_times() -> None:
+    items = snapshot_items(5000, 5000, 100)
+    document = {"apiVersion": "v1", "kind": "List", "items": items}
+    json_text, yaml_text = json.dumps(document, indent=4), yaml.safe_dump(document)
+    rows: list[tuple[str, Callable[[], object]]] = [
+        ("JSON snapshot", lambda: SnapshotSource.parse(json_text, "bench")),
+        ("YAML snapshot (libyaml loader)", lambda: SnapshotSource.parse(yaml_text, "bench")),
+        ("YAML, pure-Python SafeLoader", lambda: yaml.load(yaml_text, Loader=yaml.SafeLoader)),
+    ]
+    print(f"10k Services, YAML {len(yaml_text) // 1024} KiB")
+    for label, action in rows:
+        print(f"{label}: {median_seconds(action, 3):.2f} s")
+
+
 def main() -> None:
     args = sys.argv[1:]
-    if args and args[0] == "--phases":
+    if args and args[0] == "--yaml":
+        yaml_times()
+    elif args and args[0] == "--phases":
         phases([int(arg) for arg in args[1:]])
     else:
         table("--full" in args)
