@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
-
-import jinja2
+from typing import TYPE_CHECKING
 
 from nexus_gitops.model import Zone
+
+if TYPE_CHECKING:
+    import jinja2
 
 
 @cache
 def _environment() -> jinja2.Environment:
+    # Imported here: jinja2 costs ~20 ms, and --help or plan-only commands never render DNS.
+    import jinja2
+
     return jinja2.Environment(
         loader=jinja2.PackageLoader("nexus_gitops.render", "templates"),
         undefined=jinja2.StrictUndefined,
