@@ -162,20 +162,7 @@ class Git:
         extra_env: Mapping[str, str] | None = None,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        env = {**self._env, **(extra_env or {})}
-        try:
-            process = subprocess.Popen(
-                ["git", *args],
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.PIPE,
-                pass_fds=self.keep_fds,
-                start_new_session=True,
-            )
-        except OSError as exc:
-            raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
+        process = self._spawn(args, {**self._env, **(extra_env or {})}, piped=stdin is not None)
         try:
             stdout, stderr = process.communicate(stdin, timeout=300)
         except subprocess.TimeoutExpired:
@@ -192,15 +179,17 @@ class Git:
             raise GitError(self.describe_failure(args, result))
         return result
 
-    def stream(self, *args: str, chunks: Iterable[bytes]) -> bytes:
-        """Run git feeding ``chunks`` to its stdin as they come (``fast-import``), so a large
-        input is never held whole; the output is small and read at the end."""
+    def _spawn(
+        self, args: Sequence[str], env: Mapping[str, str], *, piped: bool
+    ) -> subprocess.Popen[bytes]:
+        """Start git in its own session (a Ctrl-C or a job's SIGTERM to our process group
+        never cuts a ref update short), with only the descriptors it is meant to inherit."""
         try:
-            process = subprocess.Popen(
+            return subprocess.Popen(
                 ["git", *args],
                 cwd=self.cwd,
-                env=self._env,
-                stdin=subprocess.PIPE,
+                env=env,
+                stdin=subprocess.PIPE if piped else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 pass_fds=self.keep_fds,
@@ -208,6 +197,11 @@ class Git:
             )
         except OSError as exc:
             raise GitError(f"git {args[0]} could not run: {type(exc).__name__}") from None
+
+    def stream(self, *args: str, chunks: Iterable[bytes]) -> bytes:
+        """Run git feeding ``chunks`` to its stdin as they come (``fast-import``), so a large
+        input is never held whole; the output is small and read at the end."""
+        process = self._spawn(args, self._env, piped=True)
         assert process.stdin is not None
         try:
             for chunk in chunks:
