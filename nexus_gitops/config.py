@@ -329,6 +329,47 @@ def _positive(value: Any) -> int:
     return value
 
 
+def _whole(low: int, high: int, unit: str = "a whole number") -> Callable[[Any], int]:
+    """A whole number from ``low`` to ``high`` (a bool is not a number here, though Python
+    says it is one)."""
+
+    def checked(value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidValue(f"must be {unit} from {low} to {high}, not {shown(value)}")
+        return value
+
+    return checked
+
+
+_seconds = _whole(1, 86400, "a number of seconds")
+_count = _whole(1, 1_000_000)
+_percent = _whole(0, 100)
+_retries = _whole(0, 100)
+_lock_seconds = _whole(0, 3600, "a number of seconds")
+_replicas = _whole(1, 100)
+
+
+E = TypeVar("E", bound=enum.StrEnum)
+
+
+def _choice(kind: type[E]) -> Callable[[Any], E]:
+    """One of an enum's values, or an error that lists them all."""
+
+    def checked(value: Any) -> E:
+        try:
+            return kind(value)
+        except ValueError:
+            *rest, last = [member.value for member in kind]
+            choices = f"{', '.join(rest)} or {last}" if rest else last
+            raise InvalidValue(f"must be {choices}, not {shown(value)}") from None
+
+    return checked
+
+
+_style = _choice(Style)
+_protocol = _choice(BackendProtocol)
+
+
 def _list_of(check: Callable[[Any], T]) -> Callable[[Any], tuple[T, ...]]:
     def checked(value: Any) -> tuple[T, ...]:
         if not isinstance(value, list):
@@ -345,45 +386,6 @@ def _service_ref(value: Any) -> str:
         dns_label(namespace, "namespace")
     dns_label(name, "Service name")
     return text
-
-
-def _style(value: Any) -> Style:
-    try:
-        return Style(value)
-    except ValueError:
-        raise InvalidValue(f"must be path, host or both, not {shown(value)}") from None
-
-
-def _seconds(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 86400:
-        raise InvalidValue(f"must be a number of seconds from 1 to 86400, not {shown(value)}")
-    return value
-
-
-def _count(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 1_000_000:
-        raise InvalidValue(f"must be a whole number from 1 to 1000000, not {shown(value)}")
-    return value
-
-
-def _retries(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-        raise InvalidValue(f"must be a whole number from 0 to 100, not {shown(value)}")
-    return value
-
-
-def _lock_seconds(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 3600:
-        raise InvalidValue(f"must be a number of seconds from 0 to 3600, not {shown(value)}")
-    return value
-
-
-def _protocol(value: Any) -> BackendProtocol:
-    try:
-        return BackendProtocol(value)
-    except ValueError:
-        choices = ", ".join(p.value for p in BackendProtocol)
-        raise InvalidValue(f"must be one of {choices}, not {shown(value)}") from None
 
 
 TUNING_FIELDS: Mapping[str, Callable[[Any], Any]] = {
@@ -600,26 +602,6 @@ def parse_config(raw: Any) -> Config:
     return Config(discovery, ProxyConfig(ssl), routing, dns, git, safety, services, pod, output)
 
 
-E = TypeVar("E", bound=enum.StrEnum)
-
-
-def _choice(kind: type[E]) -> Callable[[Any], E]:
-    def checked(value: Any) -> E:
-        try:
-            return kind(value)
-        except ValueError:
-            choices = " or ".join(member.value for member in kind)
-            raise InvalidValue(f"must be {choices}, not {shown(value)}") from None
-
-    return checked
-
-
-def _replicas(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 100:
-        raise InvalidValue(f"must be a whole number from 1 to 100, not {shown(value)}")
-    return value
-
-
 def _resources(section: _Section) -> Resources:
     """``requests``/``limits`` with ``cpu``/``memory`` each; ``null`` leaves a default out."""
     values: dict[str, str | None] = {}
@@ -668,12 +650,6 @@ def _dialect(value: Any) -> str:
     if value != "ingress-nginx":
         raise InvalidValue(f"must be ingress-nginx (the only output today), not {shown(value)}")
     return "ingress-nginx"
-
-
-def _percent(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-        raise InvalidValue(f"must be a whole number from 0 to 100, not {shown(value)}")
-    return value
 
 
 def policy(value: Any) -> Policy:

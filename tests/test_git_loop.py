@@ -184,6 +184,28 @@ def test_a_killed_url_run_leaves_its_clone_only_until_the_next_run(tmp_path: Pat
     fsck(remote)
 
 
+@pytest.mark.parametrize("planted", ["symlink", "shared folder"])
+def test_a_clone_folder_planted_by_someone_else_is_refused(tmp_path: Path, planted: str) -> None:
+    """$TMPDIR is shared: a nexus-gitops folder another user made (or a symlink to one) would
+    receive the clone; the run refuses it in one line and clones nothing."""
+    remote = bare_remote(tmp_path)
+    a, _ = snapshots(tmp_path)
+    config = config_file(tmp_path)
+    env = env_for(tmp_path)  # makes $TMPDIR
+    scratch = tmp_path / "tmp" / "nexus-gitops"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    if planted == "symlink":
+        scratch.symlink_to(elsewhere)
+    else:
+        scratch.mkdir()
+        scratch.chmod(0o777)
+    result = run(sync_command(a, config, remote.as_uri()), env)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.startswith(f"error: refusing {scratch} for the temporary clone")
+    assert list(elsewhere.iterdir()) == []
+
+
 @pytest.mark.slow
 def test_kills_at_random_instants_never_wedge(tmp_path: Path) -> None:
     """30 runs killed at random instants (half of them with their git children): after each,

@@ -11,11 +11,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 from nexus_gitops.commit.lock import try_lock
+from nexus_gitops.errors import GitError
 
 LOCK = "lock"
 
@@ -63,11 +65,30 @@ def remove_abandoned(root: Path) -> None:
             os.close(fd)
 
 
+def _check_private(root: Path) -> None:
+    """The shared temporary directory is writable by everyone: a ``nexus-gitops`` folder (or a
+    symlink) made there by another user would receive this run's clone, token-authenticated
+    fetches and all, and its folders would be removed by ``remove_abandoned``. Only a real
+    folder of our own that nobody else may write is used."""
+    info = root.lstat()
+    if (
+        not stat.S_ISDIR(info.st_mode)
+        or info.st_uid != os.geteuid()
+        or info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
+    ):
+        raise GitError(
+            f"refusing {root} for the temporary clone: it is not a folder of this user's "
+            "that only this user may write",
+            hint="remove it, or set TMPDIR to a private directory",
+        )
+
+
 @contextlib.contextmanager
 def scratch_clone_dir() -> Iterator[tuple[Path, int]]:
     """A fresh folder for one run's clone and the descriptor that keeps it claimed."""
     root = scratch_root()
     root.mkdir(mode=0o700, exist_ok=True)
+    _check_private(root)
     remove_abandoned(root)
     folder = Path(tempfile.mkdtemp(prefix=f"{os.getpid()}-", dir=root))
     fd = try_lock(folder / LOCK)

@@ -224,6 +224,22 @@ class Git:
     ) -> str:
         return self.run(*args, stdin=stdin, extra_env=extra_env).stdout.decode().strip()
 
+    def blobs(self, oids: Sequence[str]) -> list[bytes]:
+        """The contents of ``oids``, in order, from one ``cat-file --batch``: one process for
+        any number of files."""
+        if not oids:
+            return []
+        batch = self.run("cat-file", "--batch", stdin="".join(f"{o}\n" for o in oids).encode())
+        contents: list[bytes] = []
+        position = 0
+        for _ in oids:
+            header_end = batch.stdout.index(b"\n", position)
+            size = int(batch.stdout[position:header_end].split()[2])
+            start = header_end + 1
+            contents.append(batch.stdout[start : start + size])
+            position = start + size + 1
+        return contents
+
     def describe_failure(
         self, args: Sequence[str], result: subprocess.CompletedProcess[bytes]
     ) -> str:

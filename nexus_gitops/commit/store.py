@@ -225,20 +225,8 @@ class GitStore:
         only ``paths`` when given (those that exist)."""
         listing = self.listing()
         wanted = [p for p in (listing if paths is None else paths) if p in listing]
-        if not wanted:
-            return {}
-        batch = self.git.run(
-            "cat-file", "--batch", stdin="".join(f"{listing[p]}\n" for p in wanted).encode()
-        ).stdout
-        files: dict[str, bytes] = {}
-        position = 0
-        for path in wanted:
-            header_end = batch.index(b"\n", position)
-            size = int(batch[position:header_end].split()[2])
-            start = header_end + 1
-            files[path] = batch[start : start + size]
-            position = start + size + 1
-        return files
+        contents = self.git.blobs([listing[path] for path in wanted])
+        return dict(zip(wanted, contents, strict=True))
 
     def _check_folder(self) -> None:
         """``--path`` and each folder above it must be folders in the tree, not files or

@@ -196,19 +196,8 @@ def _write(git: Git, checkout: Checkout, changes: list[PathChange]) -> None:
         shutil.rmtree(checkout.scratch, ignore_errors=True)  # what a killed run left
         checkout.scratch.mkdir(exist_ok=True)
     wanted = [c for c in changes if c.new is not None]
-    contents: dict[str, bytes] = {}
-    if wanted:
-        batch = git.run(
-            "cat-file", "--batch", stdin="".join(f"{c.new}\n" for c in wanted).encode()
-        ).stdout
-        position = 0
-        for change in wanted:
-            header_end = batch.index(b"\n", position)
-            size = int(batch[position:header_end].split()[2])
-            start = header_end + 1
-            assert change.new is not None
-            contents[change.new] = batch[start : start + size]
-            position = start + size + 1
+    oids = [c.new for c in wanted if c.new is not None]
+    contents = dict(zip(oids, git.blobs(oids), strict=True))
     made: set[Path] = set()
     for change in changes:
         target = root / change.path
