@@ -149,7 +149,10 @@ def test_tuning_accepts(key: str, value: object, expected: object) -> None:
         ({"tuning": {"read_timeout": "60s"}}, "seconds"),
         ({"tuning": {"read_timeout": True}}, "seconds"),
         ({"tuning": {"request_buffering": "off"}}, "true or false"),
-        ({"tuning": {"backend_protocol": "FCGI"}}, "one of"),
+        (
+            {"tuning": {"backend_protocol": "FCGI"}},
+            "must be HTTP, HTTPS, GRPC or GRPCS, not 'FCGI'",
+        ),
         ({"tuning": {"source_ranges": ["10.0.0.1/8"]}}, "CIDR"),
         ({"tuning": {"source_ranges": ["10.0.0.0/8\n"]}}, "CIDR"),
         ({"annotations": {"server-snippet": "x"}}, "routing.tuning"),
