@@ -6,6 +6,7 @@ becomes one line on stderr and exit status 1; usage errors exit 2 (click's conve
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import logging
@@ -21,8 +22,9 @@ import click
 
 from nexus_gitops import __version__, commands, logs, report
 from nexus_gitops.commit.git import TOKEN_ENV
+from nexus_gitops.commit.pull_request import Action, Review
 from nexus_gitops.commit.store import check_subpath
-from nexus_gitops.config import Config, Policy, load_config
+from nexus_gitops.config import Config, GitMode, Policy, load_config
 from nexus_gitops.config import owner_id as owner_id_grammar
 from nexus_gitops.discover import Source, open_source
 from nexus_gitops.errors import NexusError
@@ -367,6 +369,18 @@ PLAN_FORMATS = click.Choice(["table", "json", "markdown"])
     is_flag=True,
     help="Exit 0 when nothing would change, 2 when something would, 1 on error (as Terraform).",
 )
+@click.option(
+    "--comment",
+    is_flag=True,
+    help="Post the plan as one comment on the pull request --pr (edited in place on each push).",
+)
+@click.option(
+    "--pr",
+    "pr_number",
+    type=click.IntRange(min=1),
+    help="The pull request to comment on (default: the one in $GITHUB_EVENT_PATH, or "
+    "$CI_MERGE_REQUEST_IID on GitLab).",
+)
 def plan(
     source: str,
     config_path: Path | None,
@@ -381,11 +395,21 @@ def plan(
     subdir: str,
     output: str,
     detailed_exitcode: bool,
+    comment: bool,
+    pr_number: int | None,
 ) -> None:
     """Show the routes and DNS records sync would add, remove, change and take over.
 
-    Nothing is written. A guard that would refuse the sync makes the plan exit 1.
+    Nothing is written to the repository. A guard that would refuse the sync makes the plan
+    exit 1. With --comment the plan is also posted on a pull request (token in
+    $NEXUS_GITOPS_FORGE_TOKEN) and appended to $GITHUB_STEP_SUMMARY when set.
     """
+    number = (pr_number or _pull_request_number()) if comment else None
+    if comment and number is None:
+        raise NexusError(
+            "plan --comment needs the pull request's number",
+            hint="pass --pr NUMBER, or run in a pull_request workflow",
+        )
     outcome = _sync(
         source,
         config_path,
@@ -396,10 +420,19 @@ def plan(
         subdir,
         (owner_id, policy, allow_deletions, allow_takeover),
         dry_run=True,
+        comment_on=number,
     )
     planned = outcome.planned
     _report(planned)
     _print_plan(planned, output)
+    if outcome.comment is not None:
+        LOG.info(
+            "plan comment %s on #%d (%s)",
+            outcome.comment.action,
+            outcome.comment.number,
+            outcome.comment.comment.id,
+        )
+        _append(os.environ.get("GITHUB_STEP_SUMMARY"), report.comment_body(planned))
     if planned.blocked:
         raise NexusError(
             "sync would refuse this plan: " + "; ".join(r.reason for r in planned.refusals),
@@ -407,6 +440,9 @@ def plan(
         )
     if detailed_exitcode and not planned.files.empty:
         sys.exit(2)
+
+
+FORGE_TOKEN_ENV = "NEXUS_GITOPS_FORGE_TOKEN"  # noqa: S105 - a variable name
 
 
 def _sync(
@@ -420,9 +456,15 @@ def _sync(
     run: tuple[str | None, str | None, bool, bool],
     *,
     dry_run: bool,
+    pull_request: bool = False,
+    comment_on: int | None = None,
 ) -> commands.Outcome:
     subdir = check_subpath(subdir)  # before the owner id is derived from it
     config, src = _load(source, config_path, kubeconfig, context, request_timeout)
+    if pull_request:
+        config = dataclasses.replace(
+            config, git=dataclasses.replace(config.git, mode=GitMode.PULL_REQUEST)
+        )
     options = _options(config, subdir, *run)
     identity = commands.identity_from(config, _environment())
     return commands.sync(
@@ -434,6 +476,8 @@ def _sync(
         identity,
         token=os.environ.get(TOKEN_ENV) or None,
         dry_run=dry_run,
+        forge_token=os.environ.get(FORGE_TOKEN_ENV) or None,
+        comment_on=comment_on,
     )
 
 
@@ -450,6 +494,12 @@ def _sync(
     show_default=True,
     help="Format of the plan with --dry-run.",
 )
+@click.option(
+    "--pull-request",
+    is_flag=True,
+    help="Propose the change as one pull request into git.branch (as git.mode: pull-request). "
+    "Exit 0: nothing to change; 2: the PR was opened, updated or closed; 1: error.",
+)
 def sync(
     source: str,
     config_path: Path | None,
@@ -464,6 +514,7 @@ def sync(
     subdir: str,
     dry_run: bool,
     output: str,
+    pull_request: bool,
 ) -> None:
     """Commit the Ingress and DNS files to a Git repository, and push when it has a remote.
 
@@ -480,6 +531,7 @@ def sync(
         subdir,
         (owner_id, policy, allow_deletions, allow_takeover),
         dry_run=dry_run,
+        pull_request=pull_request,
     )
     planned = outcome.planned
     _report(planned)
@@ -488,6 +540,9 @@ def sync(
         return
     for refusal in planned.refusals:
         LOG.warning("allowed by --allow-deletions: %s", refusal.reason)
+    if outcome.review is not None:
+        _report_review(outcome.review)
+        return
     routes = len(planned.desired.routes)
     if outcome.commit is None:
         LOG.info("up to date: %d routes, nothing to commit", routes)
@@ -500,6 +555,55 @@ def sync(
         where,
         headline(planned.changes).removeprefix("nexus-gitops: "),
     )
+
+
+def _report_review(review: Review) -> None:
+    """Say what happened to the pull request, write it to $GITHUB_OUTPUT for later steps, and
+    exit 2 when the PR changed (as ``plan --detailed-exitcode``), 0 when nothing had to."""
+    pull = review.pull_request
+    if pull is None:
+        LOG.info("up to date: nothing to propose, no pull request open")
+    elif review.action is Action.DECLINED:
+        LOG.info(
+            "not proposed: a reviewer closed %s without merging it, for this same change",
+            pull.url,
+        )
+    else:
+        LOG.info("pull request %s: %s", review.action.value, pull.url)
+        click.echo(pull.url)
+    outputs = [f"pull-request-action={review.action.value}"]
+    if pull is not None:
+        outputs += [f"pull-request-number={pull.number}", f"pull-request-url={pull.url}"]
+    _append(os.environ.get("GITHUB_OUTPUT"), "".join(f"{line}\n" for line in outputs))
+    if review.action.changed:
+        sys.exit(2)
+
+
+def _append(path: str | None, text: str) -> None:
+    if not path:
+        return
+    try:
+        with Path(path).open("a", encoding="utf-8") as stream:
+            stream.write(text if text.endswith("\n") else text + "\n")
+    except OSError as exc:
+        raise NexusError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def _pull_request_number() -> int | None:
+    """The pull request a CI job runs for: GitHub's and Gitea's event file, or GitLab's
+    merge request iid."""
+    iid = os.environ.get("CI_MERGE_REQUEST_IID", "")
+    if iid.isdigit():
+        return int(iid)
+    event = os.environ.get("GITHUB_EVENT_PATH")
+    if not event:
+        return None
+    try:
+        data = json.loads(Path(event).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise NexusError(f"$GITHUB_EVENT_PATH {event} is not a readable JSON event") from None
+    number = (data.get("pull_request") or {}).get("number") if isinstance(data, dict) else None
+    return number if isinstance(number, int) and number > 0 else None
 
 
 def _with_environment_variables(group: click.Group) -> None:

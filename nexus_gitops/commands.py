@@ -21,11 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from nexus_gitops import report
+from nexus_gitops.commit.forge import Comment, Forge, ForgeRepository
+from nexus_gitops.commit.forge.locate import locate, open_forge
 from nexus_gitops.commit.git import Identity
-from nexus_gitops.commit.publish import BranchPublisher, Publisher
+from nexus_gitops.commit.publish import BranchPublisher, Change, Publisher
+from nexus_gitops.commit.pull_request import PullRequestPublisher, Review, Settings, head_branch
 from nexus_gitops.commit.remote import PushRejected
-from nexus_gitops.commit.store import CommitResult, DirectoryStore, open_repository
-from nexus_gitops.config import Config, Policy
+from nexus_gitops.commit.store import CommitResult, DirectoryStore, GitStore, open_repository
+from nexus_gitops.config import Config, GitMode, Policy
 from nexus_gitops.discover import Source
 from nexus_gitops.discover.address import IngressAddress, ingress_address
 from nexus_gitops.discover.committed import read_state
@@ -47,7 +51,7 @@ from nexus_gitops.plan.files import FilePlan, plan_files
 from nexus_gitops.plan.policy import POLICIES
 from nexus_gitops.plan.routes import plan_routes
 from nexus_gitops.plan.serials import assign_serials
-from nexus_gitops.plan.summary import commit_message
+from nexus_gitops.plan.summary import change_key, commit_message, headline
 from nexus_gitops.plan.zones import plan_zones
 from nexus_gitops.render import render_tree, render_zone, zone_path
 from nexus_gitops.validate.output import check_tree
@@ -115,6 +119,35 @@ class Outcome:
 
     planned: Planned
     commit: CommitResult | None = None
+    review: Review | None = None
+    """What happened to the pull request (``git.mode: pull-request``)."""
+    comment: PlanComment | None = None
+    """The plan comment posted on a person's pull request (``plan --comment``)."""
+
+
+@dataclass(frozen=True)
+class PlanComment:
+    number: int
+    comment: Comment
+    action: str
+    """``created``, ``edited`` or ``unchanged``."""
+
+
+def plan_marker(owner: str) -> str:
+    return f"<!-- nexus-gitops:plan owner={owner} -->"
+
+
+def post_plan(forge: Forge, number: int, planned: Planned, owner: str) -> PlanComment:
+    """One comment per pull request and owner, found by its hidden marker and edited in place
+    on every push, never a new comment per push."""
+    mark = plan_marker(owner)
+    body = f"{report.comment_body(planned)}\n{mark}\n"
+    mine = [c for c in forge.comments(number) if mark in c.body]
+    if not mine:
+        return PlanComment(number, forge.create_comment(number, body), "created")
+    if mine[0].body.replace("\r\n", "\n").strip() == body.strip():
+        return PlanComment(number, mine[0], "unchanged")
+    return PlanComment(number, forge.edit_comment(number, mine[0].id, body), "edited")
 
 
 def discover(config: Config, source: Source) -> Discovery:
@@ -333,14 +366,20 @@ def sync(
     token: str | None = None,
     *,
     dry_run: bool = False,
+    forge_token: str | None = None,
+    comment_on: int | None = None,
 ) -> Outcome:
     """Commit the rendered files under ``subdir`` of ``repo``; no commit when nothing changed.
+    With ``git.mode: pull-request`` the change is proposed as one pull request instead
+    (:mod:`nexus_gitops.commit.pull_request`).
 
     With ``dry_run`` (``plan``, ``sync --dry-run``) the plan is returned and nothing is written.
     A push that loses a race (the branch moved meanwhile) is planned again against the new tip,
     with the same discovery, and pushed again, up to ``git.push_retries`` times.
     """
     discovery = discover(config, source)
+    dry_run = dry_run or comment_on is not None
+    proposing = config.git.mode is GitMode.PULL_REQUEST and not dry_run
     with open_repository(
         repo,
         subdir,
@@ -348,10 +387,58 @@ def sync(
         config.git.branch,
         token,
         float(config.git.lock_timeout),
-        read_only=dry_run,
+        read_only=dry_run or proposing,
     ) as store:
-        publisher: Publisher = BranchPublisher(store)
-        return publish_with_retries(publisher, discovery, config, options, dry_run=dry_run)
+        if comment_on is not None:
+            outcome = publish_with_retries(
+                BranchPublisher(store), discovery, config, options, dry_run=True
+            )
+            forge = open_forge(_forge_of(config, store), forge_token or token)
+            try:
+                posted = post_plan(forge, comment_on, outcome.planned, options.owner)
+            finally:
+                forge.close()
+            return dataclasses.replace(outcome, comment=posted)
+        if not proposing:
+            return publish_with_retries(
+                BranchPublisher(store), discovery, config, options, dry_run=dry_run
+            )
+        forge = open_forge(_forge_of(config, store), forge_token or token)
+        try:
+            publisher = PullRequestPublisher(
+                store,
+                forge,
+                Settings(
+                    head=head_branch(config.git.pr_branch, options.owner),
+                    labels=config.forge.labels,
+                    reviewers=config.forge.reviewers,
+                    draft=config.forge.draft,
+                    close_obsolete=config.forge.close_obsolete,
+                    owner=options.owner,
+                ),
+            )
+            return publish_with_retries(publisher, discovery, config, options)
+        finally:
+            forge.close()
+
+
+def _forge_of(config: Config, store: GitStore) -> ForgeRepository:
+    remote_url = None
+    if store.remote is not None:
+        found = store.git.run("remote", "get-url", store.remote, check=False)
+        remote_url = found.stdout.decode().strip() or None
+    return locate(config.forge.kind, config.forge.api_url, config.forge.repository, remote_url)
+
+
+def _change(planned: Planned, owner: str) -> Change:
+    dated = {zone_path(z.filename) for z in planned.desired.zones} | {STATE_FILE}
+    return Change(
+        files=planned.files,
+        message=commit_message(planned.changes, planned.files, planned.discovery.source),
+        title=headline(planned.changes),
+        body=report.review_body(planned, owner),
+        key=change_key(planned.changes, planned.files, dated),
+    )
 
 
 def publish_with_retries(
@@ -372,11 +459,9 @@ def publish_with_retries(
         if dry_run:
             return Outcome(planned)
         refuse_if_blocked(planned)
-        if planned.files.empty:
-            return Outcome(planned)
-        message = commit_message(planned.changes, planned.files, discovery.source)
         try:
-            return Outcome(planned, publisher.publish(planned.files, message))
+            published = publisher.publish(_change(planned, options.owner))
+            return Outcome(planned, published.commit, published.review)
         except PushRejected:
             if attempt == tries:
                 break

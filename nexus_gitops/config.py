@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from nexus_gitops.commit.forge import ForgeKind
 from nexus_gitops.discover.service_types import known_types, official_type
 from nexus_gitops.errors import ConfigError
 from nexus_gitops.model import BackendProtocol
@@ -216,6 +217,28 @@ class OutputConfig:
     annotations: Mapping[str, str] = field(default_factory=dict)
 
 
+class GitMode(enum.StrEnum):
+    COMMIT = "commit"
+    """Commit to ``git.branch`` (the branch the GitOps controller syncs)."""
+    PULL_REQUEST = "pull-request"
+    """Propose the change as one pull request into ``git.branch``."""
+
+
+@dataclass(frozen=True)
+class ForgeConfig:
+    """Where pull requests are opened and what they carry (``git.mode: pull-request``)."""
+
+    kind: ForgeKind | None = None
+    """Told from the remote URL when absent."""
+    api_url: str | None = None
+    repository: str | None = None
+    labels: tuple[str, ...] = ()
+    reviewers: tuple[str, ...] = ()
+    draft: bool = False
+    close_obsolete: bool = True
+    """Close the bot's open pull request (with a comment) once the base holds its change."""
+
+
 @dataclass(frozen=True)
 class GitConfig:
     author_name: str | None = None
@@ -228,6 +251,9 @@ class GitConfig:
     """How often a push that lost a race (the branch moved) is planned and pushed again."""
     lock_timeout: int = field(default=60, repr=False)
     """Seconds a run waits for another run on the same checkout before giving up."""
+    mode: GitMode = field(default=GitMode.COMMIT, repr=False)
+    pr_branch: str | None = field(default=None, repr=False)
+    """The pull request's head branch (default ``nexus-gitops/<owner-id>``)."""
 
 
 @dataclass(frozen=True)
@@ -247,6 +273,7 @@ class Config:
     services: Mapping[str, ServiceOverride] = field(default_factory=dict)
     pod: PodConfig = field(default_factory=PodConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
+    forge: ForgeConfig = field(default_factory=ForgeConfig, repr=False)
 
     def path_host(self, namespace: str | None = None) -> str:
         """The shared host name of a namespace's path routes (kolla-helm's ingress URI host).
@@ -578,8 +605,22 @@ def parse_config(raw: Any) -> Config:
         owner_id=git_section.take("owner_id", None, owner_id),
         push_retries=git_section.take("push_retries", 10, _retries),
         lock_timeout=git_section.take("lock_timeout", 60, _lock_seconds),
+        mode=git_section.take("mode", GitMode.COMMIT, _choice(GitMode)),
+        pr_branch=git_section.take("pr_branch", None, _branch),
     )
     git_section.done()
+
+    forge_section = top.section("forge")
+    forge = ForgeConfig(
+        kind=forge_section.take("kind", None, _choice(ForgeKind)),
+        api_url=forge_section.take("api_url", None, _api_url),
+        repository=forge_section.take("repository", None, _repository),
+        labels=forge_section.take("labels", (), _list_of(_label)),
+        reviewers=forge_section.take("reviewers", (), _list_of(_username)),
+        draft=forge_section.take("draft", False, _bool),
+        close_obsolete=forge_section.take("close_obsolete", True, _bool),
+    )
+    forge_section.done()
 
     safety_section = top.section("safety")
     safety = SafetyConfig(
@@ -599,7 +640,9 @@ def parse_config(raw: Any) -> Config:
     services_section.used.update(services_section.raw)
     services_section.done()
     top.done()
-    return Config(discovery, ProxyConfig(ssl), routing, dns, git, safety, services, pod, output)
+    return Config(
+        discovery, ProxyConfig(ssl), routing, dns, git, safety, services, pod, output, forge
+    )
 
 
 def _resources(section: _Section) -> Resources:
@@ -695,6 +738,47 @@ def _branch(value: Any) -> str:
     text = _text(value)
     if text.startswith(("-", "/")) or ".." in text or any(c in text for c in " ~^:?*[\\"):
         raise InvalidValue(f"is not a valid branch name: {shown(text)}")
+    return text
+
+
+_API_URL = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~-]+)*/?")
+_REPOSITORY = re.compile(r"[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+){1,20}")
+_LABEL = re.compile(r"[A-Za-z0-9][A-Za-z0-9 _.:/-]{0,48}[A-Za-z0-9]|[A-Za-z0-9]")
+_USERNAME = re.compile(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,62}[A-Za-z0-9])?")
+
+
+def _api_url(value: Any) -> str:
+    """An API root without credentials, query or fragment: the token goes in a header, and
+    nothing but the forge's own paths is ever appended."""
+    text = _text(value)
+    if not _API_URL.fullmatch(text):
+        raise InvalidValue(
+            f"must be an http(s) URL without credentials or query, e.g. "
+            f"https://github.example.com/api/v3, not {shown(text)}"
+        )
+    return text.rstrip("/")
+
+
+def _repository(value: Any) -> str:
+    text = _text(value)
+    if not _REPOSITORY.fullmatch(text) or any(p in (".", "..") for p in text.split("/")):
+        raise InvalidValue(f"must be owner/name or a GitLab group/project path, not {shown(text)}")
+    return text
+
+
+def _label(value: Any) -> str:
+    text = _text(value)
+    if not _LABEL.fullmatch(text):
+        raise InvalidValue(
+            f"label {shown(text)} must be letters, digits, spaces and ' _.:/-' (50 at most)"
+        )
+    return text
+
+
+def _username(value: Any) -> str:
+    text = _text(value)
+    if not _USERNAME.fullmatch(text):
+        raise InvalidValue(f"reviewer {shown(text)} must be a username (no @)")
     return text
 
 

@@ -8,13 +8,15 @@ grammars). The one free text, a skipped Service's reason, quotes untrusted value
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from nexus_gitops.commands import Planned
 from nexus_gitops.model import Route
 from nexus_gitops.plan.files import Action
 from nexus_gitops.plan.summary import headline, record_line
 from nexus_gitops.render.state import route_fields
+
+if TYPE_CHECKING:
+    from nexus_gitops.commands import Planned
 
 
 def _route_ref(route: Route) -> str:
@@ -149,3 +151,39 @@ def markdown(planned: Planned) -> str:
 
 def _cell(value: str | None) -> str:
     return f"`{value}`" if value else "—"
+
+
+def review_body(planned: Planned, owner: str) -> str:
+    """The bot pull request's description: what merging it does, then the plan."""
+    lead = (
+        f"nexus-gitops (owner `{owner}`) proposes this routing change. Merging it lets Argo CD "
+        "or Flux apply it to the cluster; closing it without merging declines this change, "
+        "and it is not proposed again."
+    )
+    return "\n".join([lead, "", markdown(planned), _skipped_details(planned)]).rstrip() + "\n"
+
+
+def comment_body(planned: Planned) -> str:
+    """The plan posted on a person's pull request: what merging it would do to routing."""
+    lead = "#### nexus-gitops: what merging this pull request does to routing and DNS"
+    return "\n".join([lead, "", markdown(planned)]).rstrip() + "\n"
+
+
+def _skipped_details(planned: Planned) -> str:
+    """Every Service not routed, with why: a reviewer checks that nothing expected is missing.
+    Reasons may quote untrusted values, so they stay inside a code block."""
+    others = [s for s in planned.skipped if not s.problem]
+    if not others:
+        return ""
+    return "\n".join(
+        [
+            f"<details><summary>Services not routed ({len(others)})</summary>",
+            "",
+            "```text",
+            *(f"{s.ref}: {s.reason}" for s in others),
+            "```",
+            "",
+            "</details>",
+            "",
+        ]
+    )

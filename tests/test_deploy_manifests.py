@@ -37,6 +37,7 @@ CRDS = ROOT / "tests" / "data" / "crds"
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ACTION = ROOT / ".github" / "actions" / "sync" / "action.yml"
 EXAMPLE_WORKFLOW = EXAMPLES / "github" / "sync.yml"
+EXAMPLE_WORKFLOWS = sorted((EXAMPLES / "github").glob("*.yml"))
 README = ROOT / "README.md"
 
 # Folders built on their own, and Components, which are built inside a GitOps repository laid
@@ -536,7 +537,7 @@ def actionlint(*files: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
 
 
 def test_actionlint_clean() -> None:
-    result = actionlint(*WORKFLOWS, EXAMPLE_WORKFLOW)
+    result = actionlint(*WORKFLOWS, *EXAMPLE_WORKFLOWS)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout == ""
 
@@ -584,7 +585,7 @@ def test_composite_action_run_blocks_pass_shellcheck(tmp_path: Path) -> None:
         assert result.returncode == 0, f"{step['name']}:\n{result.stdout}"
 
 
-@pytest.mark.parametrize("path", [*WORKFLOWS, ACTION, EXAMPLE_WORKFLOW], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", [*WORKFLOWS, ACTION, *EXAMPLE_WORKFLOWS], ids=lambda p: p.name)
 def test_no_expressions_in_scripts_and_actions_pinned(path: Path) -> None:
     """Inputs reach scripts through env only (no template injection), and every third-party
     action is pinned to a full commit SHA."""

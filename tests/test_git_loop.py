@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from nexus_gitops import commands
+from nexus_gitops.commit.publish import Change, Published
 from nexus_gitops.commit.store import CommitResult, PushRejected
 from nexus_gitops.config import load_config
 from nexus_gitops.discover.snapshot import SnapshotSource
@@ -403,11 +404,11 @@ class _LosingPublisher:
     def read(self, paths: object = None) -> dict[str, bytes]:
         return {}
 
-    def publish(self, plan: object, message: str) -> CommitResult:
+    def publish(self, change: Change) -> Published:
         self.published += 1
         if self.published <= self.losses:
             raise PushRejected("push to origin main was rejected: the branch moved on")
-        return CommitResult("0" * 40, "main", "origin/main")
+        return Published(commit=CommitResult("0" * 40, "main", "origin/main"))
 
     def refresh(self) -> None:
         self.refreshes += 1

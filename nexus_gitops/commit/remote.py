@@ -112,3 +112,23 @@ def fetch(git: Git, remote: str, ref: str, into: str, *, depth: int | None = Non
             raise problem
         raise GitError(git.describe_failure(("fetch", remote), result))
     return git.out("rev-parse", "--verify", f"{into}^{{commit}}")
+
+
+def delete(git: Git, remote: str, ref: str, expected: str) -> None:
+    """Delete ``ref`` on the remote only if it still points at ``expected``: a branch someone
+    pushed to since it was read is left alone. Already gone is not an error."""
+    lease = f"--force-with-lease={ref}:{expected}"
+    result = git.run("push", "--porcelain", lease, remote, f":{ref}", check=False)
+    if result.returncode == 0:
+        return
+    stdout = result.stdout.decode(errors="replace")
+    rejected = [line for line in stdout.splitlines() if line.startswith("!")]
+    if rejected and any(race in rejected[0] for race in _RACES):
+        raise PushRejected(
+            f"delete {ref.removeprefix('refs/heads/')} on {remote}: the branch moved on",
+            hint="the next run looks at it again",
+        )
+    problem = auth_failure(git, result.stderr.decode(errors="replace"), f"delete {ref}")
+    if problem is not None:
+        raise problem
+    raise GitError(git.describe_failure(("push", remote), result))

@@ -379,6 +379,12 @@ class GitStore:
                 hint="the next run starts from the branch as it is now",
             )
 
+    def use_remote_tip(self) -> None:
+        """Plan against the remote branch's commit, not the local branch (a pull request is
+        built on what the remote holds, never on local commits that were not pushed)."""
+        self.base = self.remote_tip
+        self._listed = None
+
     # -- publishing ---------------------------------------------------------------------------
 
     def commit(self, plan: FilePlan, message: str) -> CommitResult:

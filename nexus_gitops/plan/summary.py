@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Collection
+
 from nexus_gitops.plan.changes import ChangePlan, RecordChange
 from nexus_gitops.plan.files import Action, FilePlan
 
@@ -67,3 +70,23 @@ def commit_message(plan: ChangePlan, files: FilePlan, source: str) -> str:
     if counts:
         lines += ["", f"Files: {', '.join(counts)}."]
     return "\n".join(lines) + "\n"
+
+
+def change_key(plan: ChangePlan, files: FilePlan, dated: Collection[str]) -> str:
+    """A hash of what a change does, for a pull request's "no" to stick to that change.
+
+    It covers the route and record changes and every changed file's path and content, except
+    the content of the ``dated`` files (zone files, whose serial carries the date, and the
+    state file, which records them): their changes are the record and route changes already
+    covered. So the same change proposed tomorrow has the same key.
+    """
+    lines = [f"+ {r.namespace}/{r.name} {r.describe()}" for r in plan.added]
+    lines += [f"- {r.namespace}/{r.name} {r.describe()}" for r in plan.removed]
+    lines += [f"~ {a.describe()} => {b.describe()}" for a, b in plan.changed]
+    lines += [f"! {t.claim} {t.before} -> {t.after}" for t in plan.takeovers]
+    lines += [record_line(r) for r in plan.records]
+    for change in sorted(files.changes, key=lambda c: c.path):
+        content = b"" if change.path in dated or change.content is None else change.content
+        digest = hashlib.sha256(content).hexdigest()
+        lines.append(f"{change.action.value} {change.path} {digest}")
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()

@@ -39,6 +39,9 @@ class PullRequest:
     head: str
     """The head branch's name, without ``refs/heads/``."""
     base: str
+    draft: bool = False
+    """Opened as a draft (GitHub's flag; a ``Draft:``/``WIP:`` title prefix on GitLab and
+    Gitea, which :attr:`title` never includes)."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,14 @@ class ForgeRepository:
     ``https://gitea.example/api/v1``; never carries credentials."""
     repository: str
     """``owner/name``, or a GitLab project path such as ``group/sub/name``."""
+
+
+def split_draft(title: str, prefixes: Sequence[str]) -> tuple[str, bool]:
+    """The title without a draft prefix, and whether it had one."""
+    for prefix in prefixes:
+        if title.upper().startswith(prefix.upper()):
+            return title[len(prefix) :].lstrip(), True
+    return title, False
 
 
 class Forge(Protocol):
@@ -89,6 +100,6 @@ class Forge(Protocol):
 
     def edit_comment(self, number: int, comment_id: int, body: str) -> Comment: ...
 
-    def delete_branch(self, branch: str) -> None:
-        """Delete the head branch on the forge; a branch already gone is not an error."""
+    def close(self) -> None:
+        """Release the HTTP connections."""
         ...
