@@ -172,6 +172,23 @@ def test_the_base_holding_the_change_closes_the_bot_pull_request(bench: Bench) -
     assert status == 2
     assert pull.state == "closed" and bench.head() is None
     assert "already holds everything" in pull.comments[-1].body
+    # The base is reverted: the same change again is proposed again (the bot's own close
+    # is not a reviewer's "no").
+    git(work, "pull", "-q", "--ff-only")
+    git(
+        work,
+        "-c",
+        "user.name=H",
+        "-c",
+        "user.email=h@example.invalid",
+        "revert",
+        "--no-edit",
+        "HEAD",
+    )
+    git(work, "push", "-q", "origin", "main")
+    status, _ = bench.sync()
+    assert status == 2
+    assert [p.state for p in bench.forge.pulls] == ["closed", "open"]
 
 
 def test_two_runs_at_once_end_with_one_pull_request(bench: Bench) -> None:

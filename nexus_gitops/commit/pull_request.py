@@ -83,6 +83,10 @@ class Settings:
     owner: str = "nexus"
 
 
+_LIVE = "<!-- nexus-gitops:pull-request owner="
+_RETIRED = "<!-- nexus-gitops:closed-pull-request owner="
+
+
 def marker(owner: str, key: str) -> str:
     return f"<!-- nexus-gitops:pull-request owner={owner} change={key} -->"
 
@@ -263,7 +267,13 @@ class PullRequestPublisher:
         return Review(Action.DECLINED, declined)
 
     def _close(self, pull: PullRequest, why: str) -> Review:
+        """Close a pull request the bot itself found obsolete. Its marker is retired first: a
+        pull request closed by the bot is not a reviewer's "no", and the same change may be
+        proposed again later (the base reverted, say)."""
         self._forge.create_comment(pull.number, why)
+        self._forge.update_pull_request(
+            pull.number, title=pull.title, body=pull.body.replace(_LIVE, _RETIRED)
+        )
         closed = self._forge.close_pull_request(pull.number)
         tip = self._head_tip()
         if tip is not None:
