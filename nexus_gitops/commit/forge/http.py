@@ -49,6 +49,13 @@ class ForgeNotFound(ForgeError):
     token may not see it)."""
 
 
+class _HeadersOnly:
+    """Authentication is the header set on the session; nothing else is added."""
+
+    def __call__(self, request: Any) -> Any:
+        return request
+
+
 @dataclass(frozen=True)
 class Response:
     status: int
@@ -81,7 +88,10 @@ class Http:
         self._describe = describe
         self._sleep = sleep
         self._session = requests.Session()
-        self._session.trust_env = True  # proxies from the environment, as git uses them
+        self._session.trust_env = True  # proxies and CA bundle from the environment, as git
+        # An auth object of our own, so requests never reads ~/.netrc and replaces the token
+        # header with whatever credentials that file holds for the host.
+        self._session.auth = _HeadersOnly()
         self._session.headers.update(
             {
                 "Accept": "application/json",
