@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from nexus_gitops.model import Route
+from nexus_gitops.model import Route, Skip
 from nexus_gitops.plan.files import Action
 from nexus_gitops.plan.summary import headline, record_line
 from nexus_gitops.render.state import route_fields
@@ -135,18 +135,25 @@ def markdown(planned: Planned) -> str:
         word = "Allowed by `--allow-deletions`" if planned.allowed else "**Sync refuses this plan**"
         out += [f"> {word}:", *(f"> - {r.reason}" for r in planned.refusals), ""]
     problems = [s for s in planned.skipped if s.problem]
-    if problems:
-        out += [
-            f"<details><summary>Services skipped with a problem ({len(problems)})</summary>",
-            "",
-            "```text",
-            *(f"{s.ref}: {s.reason}" for s in problems),
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
+    out += _skips("Services skipped with a problem", problems)
     return "\n".join(out)
+
+
+def _skips(title: str, skips: list[Skip]) -> list[str]:
+    """Skipped Services with why, collapsed. Reasons may quote untrusted values, so they stay
+    inside a code block."""
+    if not skips:
+        return []
+    return [
+        f"<details><summary>{title} ({len(skips)})</summary>",
+        "",
+        "```text",
+        *(f"{s.ref}: {s.reason}" for s in skips),
+        "```",
+        "",
+        "</details>",
+        "",
+    ]
 
 
 def _cell(value: str | None) -> str:
@@ -170,20 +177,5 @@ def comment_body(planned: Planned) -> str:
 
 
 def _skipped_details(planned: Planned) -> str:
-    """Every Service not routed, with why: a reviewer checks that nothing expected is missing.
-    Reasons may quote untrusted values, so they stay inside a code block."""
-    others = [s for s in planned.skipped if not s.problem]
-    if not others:
-        return ""
-    return "\n".join(
-        [
-            f"<details><summary>Services not routed ({len(others)})</summary>",
-            "",
-            "```text",
-            *(f"{s.ref}: {s.reason}" for s in others),
-            "```",
-            "",
-            "</details>",
-            "",
-        ]
-    )
+    """Every Service not routed, with why: a reviewer checks that nothing expected is missing."""
+    return "\n".join(_skips("Services not routed", [s for s in planned.skipped if not s.problem]))

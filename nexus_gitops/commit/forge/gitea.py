@@ -94,12 +94,3 @@ class Gitea(GitHub):
             what=f"update pull request #{number}",
         )
         return self._parse(answer.data)
-
-    def close_pull_request(self, number: int) -> PullRequest:
-        answer = self._http.request(
-            "PATCH",
-            f"{self._root}/pulls/{number}",
-            json={"state": "closed"},
-            what=f"close pull request #{number}",
-        )
-        return self._parse(answer.data)
